@@ -1,0 +1,21 @@
+# Writes OUT, a C file holding the runtime sources as string literals, so the
+# tyboxc binary carries the kernels it copies next to every generated model.
+# Usage: cmake -DOUT=file.c -DFILES="a.c|b.h" -P embed_runtime.cmake
+set(body "/* Generated from runtime/ by backend/embed_runtime.cmake. */\n#include \"backend.h\"\n\nconst tb_runtime_file tb_runtime_files[] = {\n")
+string(REPLACE "|" ";" FILES "${FILES}")
+set(count 0)
+foreach(f ${FILES})
+  get_filename_component(name ${f} NAME)
+  if(NOT name MATCHES "^tb_")
+    set(name "tb_${name}")
+  endif()
+  file(READ ${f} text)
+  string(REPLACE "\\" "\\\\" text "${text}")
+  string(REPLACE "\"" "\\\"" text "${text}")
+  string(REPLACE "\n" "\\n\"\n\"" text "${text}")
+  string(APPEND body "    {\"${name}\",\n\"${text}\"},\n")
+  math(EXPR count "${count} + 1")
+endforeach()
+string(APPEND body "};\nconst int tb_runtime_file_count = ${count};\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(RENAME ${OUT}.tmp ${OUT})

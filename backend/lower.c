@@ -1,0 +1,570 @@
+/* lower.c - one lower_<stem> per op in ir/ops.def: node -> kernel calls.
+ *
+ * Requires shape inference to have run: attributes are canonical (explicit
+ * pads, strides, dilations, kernel_shape) and every value has static dims.
+ * Conv and Gemm may carry the fused clamp attributes clip_min / clip_max
+ * (set by the fuse-activation pass).
+ */
+#include "lower.h"
+#include "shape.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+typedef int lower_fn(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err);
+
+static tb_call *add_call(tb_lowered *L, tb_kernel k) {
+    TB_ASSERT(L->n_calls < TB_LOWER_MAX_CALLS);
+    tb_call *c = &L->calls[L->n_calls++];
+    memset(c, 0, sizeof *c);
+    c->kernel = k;
+    return c;
+}
+
+static void set_args(tb_call *c, int n, const int *ids) {
+    c->n_args = n;
+    for (int i = 0; i < n; i++) c->args[i] = ids[i];
+}
+
+static tb_value *in_val(tb_graph *g, tb_node *n, int i) { return &g->values[n->inputs[i]]; }
+static tb_value *out_val(tb_graph *g, tb_node *n, int i) { return &g->values[n->outputs[i]]; }
+static int input_or_none(tb_node *n, int i) { return i < n->n_inputs ? n->inputs[i] : -1; }
+
+static int32_t prod(const int64_t *d, int from, int to) {
+    int64_t p = 1;
+    for (int i = from; i < to; i++) p *= d[i];
+    return (int32_t)p;
+}
+
+/* Row-major strides of dims, in elements. */
+static void strides_of(int rank, const int64_t *dims, int64_t *s) {
+    int64_t acc = 1;
+    for (int i = rank - 1; i >= 0; i--) {
+        s[i] = acc;
+        acc *= dims[i];
+    }
+}
+
+/* Strides to read a tensor of rank r broadcast to an output of rank ro
+ * (numpy: align right, a dim of 1 repeats with stride 0). */
+static void broadcast_strides(int r, const int64_t *dims, int ro, const int64_t *odims, int32_t *out) {
+    int64_t s[TB_MAX_RANK];
+    strides_of(r, dims, s);
+    for (int i = 0; i < ro; i++) {
+        int j = i - (ro - r);
+        out[i] = (j < 0 || (dims[j] == 1 && odims[i] != 1)) ? 0 : (int32_t)s[j];
+    }
+}
+
+static void clip_attrs(tb_node *n, float *lo, float *hi) {
+    *lo = tb_node_float(n, "clip_min", -INFINITY);
+    *hi = tb_node_float(n, "clip_max", INFINITY);
+}
+
+static int need_f32(tb_node *n, tb_value *v, tb_error *err) {
+    if (v->dtype == TB_F32) return 0;
+    return tb_node_error(err, n, "dtype %s is not supported (only f32)", tb_dtype_name(v->dtype));
+}
+
+/* ---- convolution, dense, pooling ---------------------------------------- */
+
+/* Spatial geometry shared by Conv and pooling: 1-D runs as 2-D with H = 1. */
+typedef struct {
+    int32_t h_in, w_in, h_out, w_out, k_h, k_w, s_h, s_w, d_h, d_w, pt, pl, pb, pr;
+} geometry;
+
+static int get_geometry(tb_node *n, const tb_value *x, const tb_value *y, geometry *g, tb_error *err) {
+    int sp = x->rank - 2;
+    if (sp != 1 && sp != 2) return tb_node_error(err, n, "only 1-D and 2-D spatial inputs are supported");
+    int64_t k[2], s[2], d[2], p[4];
+    if (tb_node_ints(n, "kernel_shape", k, 2) != sp || tb_node_ints(n, "strides", s, 2) != sp ||
+        tb_node_ints(n, "dilations", d, 2) != sp || tb_node_ints(n, "pads", p, 4) != 2 * sp)
+        return tb_node_error(err, n, "attributes are not canonical (run shape inference first)");
+    if (sp == 1) {
+        *g = (geometry){1, (int32_t)x->dims[2], 1, (int32_t)y->dims[2], 1, (int32_t)k[0], 1, (int32_t)s[0],
+                        1, (int32_t)d[0], 0, (int32_t)p[0], 0, (int32_t)p[1]};
+    } else {
+        *g = (geometry){(int32_t)x->dims[2], (int32_t)x->dims[3], (int32_t)y->dims[2], (int32_t)y->dims[3],
+                        (int32_t)k[0], (int32_t)k[1], (int32_t)s[0], (int32_t)s[1], (int32_t)d[0], (int32_t)d[1],
+                        (int32_t)p[0], (int32_t)p[1], (int32_t)p[2], (int32_t)p[3]};
+    }
+    return 0;
+}
+
+static int lower_conv(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    tb_value *x = in_val(g, n, 0), *y = out_val(g, n, 0), *w = in_val(g, n, 1);
+    geometry q;
+    if (need_f32(n, x, err) || get_geometry(n, x, y, &q, err)) return 1;
+    tb_call *c = add_call(L, TB_K_conv);
+    tb_conv_params *p = &c->p.conv;
+    p->n = (int32_t)x->dims[0];
+    p->c_in = (int32_t)x->dims[1];
+    p->c_out = (int32_t)w->dims[0];
+    p->h_in = q.h_in, p->w_in = q.w_in, p->h_out = q.h_out, p->w_out = q.w_out;
+    p->k_h = q.k_h, p->k_w = q.k_w, p->stride_h = q.s_h, p->stride_w = q.s_w;
+    p->dil_h = q.d_h, p->dil_w = q.d_w, p->pad_top = q.pt, p->pad_left = q.pl;
+    p->group = (int32_t)tb_node_int(n, "group", 1);
+    clip_attrs(n, &p->act_min, &p->act_max);
+    set_args(c, 4, (int[]){n->inputs[0], n->inputs[1], input_or_none(n, 2), n->outputs[0]});
+    return 0;
+}
+
+static int lower_pool(tb_graph *g, tb_node *n, tb_lowered *L, tb_kernel k, tb_error *err) {
+    tb_value *x = in_val(g, n, 0), *y = out_val(g, n, 0);
+    geometry q;
+    if (need_f32(n, x, err) || get_geometry(n, x, y, &q, err)) return 1;
+    tb_call *c = add_call(L, k);
+    tb_pool_params *p = &c->p.maxpool;
+    p->n = (int32_t)x->dims[0];
+    p->c = (int32_t)x->dims[1];
+    p->h_in = q.h_in, p->w_in = q.w_in, p->h_out = q.h_out, p->w_out = q.w_out;
+    p->k_h = q.k_h, p->k_w = q.k_w, p->stride_h = q.s_h, p->stride_w = q.s_w;
+    p->dil_h = q.d_h, p->dil_w = q.d_w, p->pad_top = q.pt, p->pad_left = q.pl;
+    /* With ceil_mode the last window may hang past the end pad: the kernels
+     * clip every window to the padded extent, as ONNX and torch do. */
+    p->pad_bottom = q.pb, p->pad_right = q.pr;
+    p->count_include_pad = (int32_t)tb_node_int(n, "count_include_pad", 0);
+    set_args(c, 2, (int[]){n->inputs[0], n->outputs[0]});
+    return 0;
+}
+
+static int lower_maxpool(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    return lower_pool(g, n, L, TB_K_maxpool, err);
+}
+static int lower_avgpool(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    return lower_pool(g, n, L, TB_K_avgpool, err);
+}
+
+static int lower_gemm(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    tb_value *a = in_val(g, n, 0), *y = out_val(g, n, 0);
+    if (need_f32(n, a, err)) return 1;
+    tb_call *c = add_call(L, TB_K_gemm);
+    tb_gemm_params *p = &c->p.gemm;
+    p->trans_a = (int32_t)tb_node_int(n, "transA", 0);
+    p->trans_b = (int32_t)tb_node_int(n, "transB", 0);
+    p->m = (int32_t)y->dims[0];
+    p->n = (int32_t)y->dims[1];
+    p->k = (int32_t)(p->trans_a ? a->dims[0] : a->dims[1]);
+    p->alpha = tb_node_float(n, "alpha", 1.0f);
+    p->beta = tb_node_float(n, "beta", 1.0f);
+    int cid = input_or_none(n, 2);
+    if (cid >= 0) {
+        tb_value *cv = &g->values[cid];
+        int32_t s[2];
+        broadcast_strides(cv->rank, cv->dims, 2, y->dims, s);
+        p->c_stride_m = s[0], p->c_stride_n = s[1];
+    }
+    clip_attrs(n, &p->act_min, &p->act_max);
+    set_args(c, 4, (int[]){n->inputs[0], n->inputs[1], cid, n->outputs[0]});
+    return 0;
+}
+
+static int lower_matmul(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    tb_value *a = in_val(g, n, 0), *b = in_val(g, n, 1);
+    if (need_f32(n, a, err)) return 1;
+    /* numpy matmul: a 1-D operand gains a unit dim (prepended for a, appended
+     * for b) that the output then drops. */
+    int ra = a->rank, rb = b->rank;
+    int64_t da[TB_MAX_RANK + 1], db[TB_MAX_RANK + 1];
+    if (ra == 1) { da[0] = 1; da[1] = a->dims[0]; ra = 2; } else memcpy(da, a->dims, sizeof a->dims);
+    if (rb == 1) { db[0] = b->dims[0]; db[1] = 1; rb = 2; } else memcpy(db, b->dims, sizeof b->dims);
+    tb_call *c = add_call(L, TB_K_matmul);
+    tb_matmul_params *p = &c->p.matmul;
+    p->m = (int32_t)da[ra - 2];
+    p->k = (int32_t)da[ra - 1];
+    p->n = (int32_t)db[rb - 1];
+    int br = (ra > rb ? ra : rb) - 2;
+    int64_t bdims[TB_MAX_RANK] = {0};
+    for (int i = 0; i < br; i++) {
+        int ia = i - (br - (ra - 2)), ib = i - (br - (rb - 2));
+        int64_t x = ia >= 0 ? da[ia] : 1, z = ib >= 0 ? db[ib] : 1;
+        bdims[i] = x > z ? x : z;
+    }
+    p->batch_rank = br;
+    for (int i = 0; i < br; i++) p->batch_dims[i] = (int32_t)bdims[i];
+    /* Batch strides count whole matrices times the matrix size. */
+    int32_t sa[TB_MAX_RANK], sb[TB_MAX_RANK];
+    broadcast_strides(ra - 2, da, br, bdims, sa);
+    broadcast_strides(rb - 2, db, br, bdims, sb);
+    for (int i = 0; i < br; i++) {
+        p->a_batch_strides[i] = sa[i] * p->m * p->k;
+        p->b_batch_strides[i] = sb[i] * p->k * p->n;
+    }
+    set_args(c, 3, (int[]){n->inputs[0], n->inputs[1], n->outputs[0]});
+    return 0;
+}
+
+static int lower_batchnorm(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    tb_value *x = in_val(g, n, 0);
+    if (need_f32(n, x, err)) return 1;
+    tb_call *c = add_call(L, TB_K_batchnorm);
+    c->p.batchnorm.n = (int32_t)x->dims[0];
+    c->p.batchnorm.c = x->rank > 1 ? (int32_t)x->dims[1] : 1;
+    c->p.batchnorm.inner = prod(x->dims, 2, x->rank);
+    c->p.batchnorm.epsilon = tb_node_float(n, "epsilon", 1e-5f);
+    set_args(c, 6, (int[]){n->inputs[0], n->inputs[1], n->inputs[2], n->inputs[3], n->inputs[4], n->outputs[0]});
+    L->in_place_ok = 1;
+    return 0;
+}
+
+/* ---- elementwise ------------------------------------------------------------ */
+
+static int lower_binary(tb_graph *g, tb_node *n, tb_lowered *L, int op, tb_error *err) {
+    tb_value *a = in_val(g, n, 0), *b = in_val(g, n, 1), *y = out_val(g, n, 0);
+    tb_kernel k = a->dtype == TB_F32 ? TB_K_binary_f32 : a->dtype == TB_I64 ? TB_K_binary_i64 : TB_K_NONE;
+    if (k == TB_K_NONE)
+        return tb_node_error(err, n, "dtype %s is not supported (f32 and i64 only)", tb_dtype_name(a->dtype));
+    tb_call *c = add_call(L, k);
+    tb_binary_params *p = &c->p.binary_f32;
+    p->op = op;
+    p->rank = y->rank;
+    p->count = (int32_t)tb_value_numel(y);
+    for (int i = 0; i < y->rank; i++) p->dims[i] = (int32_t)y->dims[i];
+    broadcast_strides(a->rank, a->dims, y->rank, y->dims, p->a_strides);
+    broadcast_strides(b->rank, b->dims, y->rank, y->dims, p->b_strides);
+    set_args(c, 3, (int[]){n->inputs[0], n->inputs[1], n->outputs[0]});
+    /* In place over a is safe only when a is not broadcast: then y[i] reads a[i] alone. */
+    L->in_place_ok = tb_value_numel(a) == p->count;
+    return 0;
+}
+
+static int lower_add(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e) { return lower_binary(g, n, L, TB_BINARY_ADD, e); }
+static int lower_sub(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e) { return lower_binary(g, n, L, TB_BINARY_SUB, e); }
+static int lower_mul(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e) { return lower_binary(g, n, L, TB_BINARY_MUL, e); }
+static int lower_div(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e) { return lower_binary(g, n, L, TB_BINARY_DIV, e); }
+
+static int lower_unary(tb_graph *g, tb_node *n, tb_lowered *L, int op, float alpha, float beta, tb_error *err) {
+    tb_value *x = in_val(g, n, 0);
+    if (need_f32(n, x, err)) return 1;
+    tb_call *c = add_call(L, TB_K_unary);
+    c->p.unary.op = op;
+    c->p.unary.count = (int32_t)tb_value_numel(x);
+    c->p.unary.alpha = alpha;
+    c->p.unary.beta = beta;
+    set_args(c, 2, (int[]){n->inputs[0], n->outputs[0]});
+    L->in_place_ok = 1;
+    return 0;
+}
+
+#define UNARY(stem, OP, alpha, beta) \
+    static int lower_##stem(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e) { \
+        return lower_unary(g, n, L, TB_UNARY_##OP, alpha, beta, e); \
+    }
+UNARY(relu, RELU, 0, 0)
+UNARY(sigmoid, SIGMOID, 0, 0)
+UNARY(hardswish, HARDSWISH, 0, 0)
+UNARY(tanh, TANH, 0, 0)
+UNARY(exp, EXP, 0, 0)
+UNARY(log, LOG, 0, 0)
+UNARY(sqrt, SQRT, 0, 0)
+UNARY(abs, ABS, 0, 0)
+UNARY(neg, NEG, 0, 0)
+UNARY(reciprocal, RECIPROCAL, 0, 0)
+UNARY(hardsigmoid, HARDSIGMOID, tb_node_float(n, "alpha", 0.2f), tb_node_float(n, "beta", 0.5f))
+UNARY(leakyrelu, LEAKYRELU, tb_node_float(n, "alpha", 0.01f), 0)
+#undef UNARY
+
+static int lower_clip(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    float lo, hi;
+    if (tb_clip_resolve(g, (int)(n - g->nodes), &lo, &hi, err)) return 1;
+    return lower_unary(g, n, L, TB_UNARY_CLIP, lo, hi, err);
+}
+
+/* ---- reductions ------------------------------------------------------------- */
+
+static int lower_reduce_mask(tb_graph *g, tb_node *n, tb_lowered *L, int op, const int *mask, tb_error *err) {
+    tb_value *x = in_val(g, n, 0);
+    if (need_f32(n, x, err)) return 1;
+    tb_call *c = add_call(L, TB_K_reduce);
+    tb_reduce_params *p = &c->p.reduce;
+    p->op = op;
+    p->rank = x->rank;
+    /* Output strides over the input's dims, 0 on reduced axes (whether the
+     * output keeps them as 1 or drops them, the layout is the same). */
+    int64_t acc = 1;
+    p->reduced = 1;
+    for (int i = x->rank - 1; i >= 0; i--) {
+        p->dims[i] = (int32_t)x->dims[i];
+        if (mask[i]) {
+            p->out_strides[i] = 0;
+            p->reduced *= (int32_t)x->dims[i];
+        } else {
+            p->out_strides[i] = (int32_t)acc;
+            acc *= x->dims[i];
+        }
+    }
+    p->out_count = (int32_t)acc;
+    set_args(c, 2, (int[]){n->inputs[0], n->outputs[0]});
+    return 0;
+}
+
+static int lower_global_pool(tb_graph *g, tb_node *n, tb_lowered *L, int op, tb_error *err) {
+    int mask[TB_MAX_RANK] = {0};
+    for (int i = 2; i < in_val(g, n, 0)->rank; i++) mask[i] = 1;
+    return lower_reduce_mask(g, n, L, op, mask, err);
+}
+
+static int lower_globalavgpool(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e) {
+    return lower_global_pool(g, n, L, TB_REDUCE_MEAN, e);
+}
+static int lower_globalmaxpool(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e) {
+    return lower_global_pool(g, n, L, TB_REDUCE_MAX, e);
+}
+
+static int lower_reducemean(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    int mask[TB_MAX_RANK] = {0}, keepdims;
+    if (tb_reduce_axes(g, (int)(n - g->nodes), mask, &keepdims, err)) return 1;
+    return lower_reduce_mask(g, n, L, TB_REDUCE_MEAN, mask, err);
+}
+
+static int lower_softmax(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    tb_value *x = in_val(g, n, 0);
+    int axis, coerce;
+    if (need_f32(n, x, err) || tb_softmax_axis(g, (int)(n - g->nodes), &axis, &coerce, err)) return 1;
+    tb_call *c = add_call(L, TB_K_softmax);
+    c->p.softmax.outer = prod(x->dims, 0, axis);
+    /* Before opset 13 the input is coerced to 2-D at axis: softmax runs over
+     * everything from axis on. */
+    c->p.softmax.axis = coerce ? prod(x->dims, axis, x->rank) : (int32_t)x->dims[axis];
+    c->p.softmax.inner = coerce ? 1 : prod(x->dims, axis + 1, x->rank);
+    set_args(c, 2, (int[]){n->inputs[0], n->outputs[0]});
+    return 0;
+}
+
+/* ---- data movement ------------------------------------------------------------ */
+
+static int lower_alias(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    (void)g, (void)err;
+    L->alias_input = n->inputs[0];
+    return 0;
+}
+
+static int lower_dropout(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    if (n->n_outputs > 1 && tb_value_use_count(g, n->outputs[1]) > 0)
+        return tb_node_error(err, n, "the mask output is not supported");
+    return lower_alias(g, n, L, err);
+}
+
+#define lower_identity lower_alias
+#define lower_flatten lower_alias
+#define lower_reshape lower_alias
+#define lower_squeeze lower_alias
+#define lower_unsqueeze lower_alias
+
+static tb_call *copy_call(tb_lowered *L, size_t elem, int rank, const int64_t *dims, int in, int out) {
+    tb_call *c = add_call(L, TB_K_copy);
+    c->p.copy.elem_size = (int32_t)elem;
+    c->p.copy.rank = rank;
+    for (int i = 0; i < rank; i++) c->p.copy.dims[i] = (int32_t)dims[i];
+    set_args(c, 2, (int[]){in, out});
+    return c;
+}
+
+static int lower_transpose(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    tb_value *x = in_val(g, n, 0), *y = out_val(g, n, 0);
+    int perm[TB_MAX_RANK];
+    if (tb_transpose_perm(g, (int)(n - g->nodes), perm, err)) return 1;
+    tb_call *c = copy_call(L, tb_dtype_size(x->dtype), y->rank, y->dims, n->inputs[0], n->outputs[0]);
+    int64_t xs[TB_MAX_RANK], ys[TB_MAX_RANK];
+    strides_of(x->rank, x->dims, xs);
+    strides_of(y->rank, y->dims, ys);
+    for (int i = 0; i < y->rank; i++) {
+        c->p.copy.in_strides[i] = (int32_t)xs[perm[i]];
+        c->p.copy.out_strides[i] = (int32_t)ys[i];
+    }
+    return 0;
+}
+
+/* Concat and Split: one strided copy per piece, at the piece's offset along axis. */
+static int lower_pieces(tb_graph *g, tb_node *n, tb_lowered *L, int axis, int concat) {
+    tb_value *whole = concat ? out_val(g, n, 0) : in_val(g, n, 0);
+    int64_t ws[TB_MAX_RANK], ps[TB_MAX_RANK];
+    strides_of(whole->rank, whole->dims, ws);
+    int pieces = concat ? n->n_inputs : n->n_outputs;
+    int64_t offset = 0;
+    for (int k = 0; k < pieces; k++) {
+        int id = concat ? n->inputs[k] : n->outputs[k];
+        tb_value *piece = &g->values[id];
+        strides_of(piece->rank, piece->dims, ps);
+        tb_call *c = copy_call(L, tb_dtype_size(whole->dtype), piece->rank, piece->dims,
+                               concat ? id : n->inputs[0], concat ? n->outputs[0] : id);
+        for (int i = 0; i < piece->rank; i++) {
+            c->p.copy.in_strides[i] = (int32_t)(concat ? ps[i] : ws[i]);
+            c->p.copy.out_strides[i] = (int32_t)(concat ? ws[i] : ps[i]);
+        }
+        if (concat) c->p.copy.out_offset = (int32_t)(offset * ws[axis]);
+        else c->p.copy.in_offset = (int32_t)(offset * ws[axis]);
+        offset += piece->dims[axis];
+    }
+    return 0;
+}
+
+static int lower_concat(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    int axis;
+    if (tb_concat_axis(g, (int)(n - g->nodes), &axis, err)) return 1;
+    return lower_pieces(g, n, L, axis, 1);
+}
+
+static int lower_split(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    int axis;
+    int64_t sizes[TB_MAX_IO];
+    if (tb_split_resolve(g, (int)(n - g->nodes), &axis, sizes, err)) return 1;
+    return lower_pieces(g, n, L, axis, 0);
+}
+
+static int lower_slice(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    tb_value *x = in_val(g, n, 0), *y = out_val(g, n, 0);
+    int64_t start[TB_MAX_RANK], step[TB_MAX_RANK], xs[TB_MAX_RANK], ys[TB_MAX_RANK];
+    if (tb_slice_resolve(g, (int)(n - g->nodes), start, step, err)) return 1;
+    tb_call *c = copy_call(L, tb_dtype_size(x->dtype), y->rank, y->dims, n->inputs[0], n->outputs[0]);
+    strides_of(x->rank, x->dims, xs);
+    strides_of(y->rank, y->dims, ys);
+    int64_t off = 0;
+    for (int i = 0; i < y->rank; i++) {
+        c->p.copy.in_strides[i] = (int32_t)(step[i] * xs[i]);
+        c->p.copy.out_strides[i] = (int32_t)ys[i];
+        off += start[i] * xs[i];
+    }
+    c->p.copy.in_offset = (int32_t)off;
+    return 0;
+}
+
+static int lower_expand(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    (void)err;
+    tb_value *x = in_val(g, n, 0), *y = out_val(g, n, 0);
+    int64_t ys[TB_MAX_RANK];
+    tb_call *c = copy_call(L, tb_dtype_size(x->dtype), y->rank, y->dims, n->inputs[0], n->outputs[0]);
+    broadcast_strides(x->rank, x->dims, y->rank, y->dims, c->p.copy.in_strides);
+    strides_of(y->rank, y->dims, ys);
+    for (int i = 0; i < y->rank; i++) c->p.copy.out_strides[i] = (int32_t)ys[i];
+    return 0;
+}
+
+static int lower_gather(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    tb_value *x = in_val(g, n, 0), *idx = in_val(g, n, 1);
+    int axis;
+    if (tb_gather_axis(g, (int)(n - g->nodes), &axis, err)) return 1;
+    tb_call *c = add_call(L, TB_K_gather);
+    tb_gather_params *p = &c->p.gather;
+    p->elem_size = (int32_t)tb_dtype_size(x->dtype);
+    p->outer = prod(x->dims, 0, axis);
+    p->axis_len = (int32_t)x->dims[axis];
+    p->inner = prod(x->dims, axis + 1, x->rank);
+    p->n_index = (int32_t)tb_value_numel(idx);
+    p->index_size = (int32_t)tb_dtype_size(idx->dtype);
+    set_args(c, 3, (int[]){n->inputs[0], n->inputs[1], n->outputs[0]});
+    return 0;
+}
+
+static int lower_pad(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    tb_value *x = in_val(g, n, 0), *y = out_val(g, n, 0);
+    int64_t pads[2 * TB_MAX_RANK];
+    int mode;
+    double value;
+    if (need_f32(n, x, err) || tb_pad_resolve(g, (int)(n - g->nodes), pads, &mode, &value, err)) return 1;
+    tb_call *c = add_call(L, TB_K_pad);
+    tb_pad_params *p = &c->p.pad;
+    p->mode = mode;
+    p->rank = x->rank;
+    p->value = (float)value;
+    for (int i = 0; i < x->rank; i++) {
+        p->in_dims[i] = (int32_t)x->dims[i];
+        p->out_dims[i] = (int32_t)y->dims[i];
+        p->pads_begin[i] = (int32_t)pads[i];
+    }
+    set_args(c, 2, (int[]){n->inputs[0], n->outputs[0]});
+    return 0;
+}
+
+static int lower_cast(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    (void)err;
+    tb_value *x = in_val(g, n, 0), *y = out_val(g, n, 0);
+    tb_call *c = add_call(L, TB_K_cast);
+    c->p.cast.count = (int32_t)tb_value_numel(x);
+    c->p.cast.from = tb_dtype_onnx(x->dtype);
+    c->p.cast.to = tb_dtype_onnx(y->dtype);
+    set_args(c, 2, (int[]){n->inputs[0], n->outputs[0]});
+    return 0;
+}
+
+/* Shape arithmetic has no kernel: with static shapes it is always folded. */
+static int lower_folded_only(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    (void)g, (void)L;
+    return tb_node_error(err, n, "should have been constant-folded (its inputs are not constants)");
+}
+#define lower_shape lower_folded_only
+#define lower_constantofshape lower_folded_only
+#define lower_range lower_folded_only
+
+static lower_fn *const lowerers[TB_OP_COUNT] = {
+#define OP(id, onnx, stem) [TB_OP_##id] = lower_##stem,
+#include "ops.def"
+#undef OP
+};
+
+int tb_lower_node(tb_graph *g, int node, tb_lowered *out, tb_error *err) {
+    memset(out, 0, sizeof *out);
+    out->alias_input = -1;
+    tb_node *n = &g->nodes[node];
+    TB_ASSERT(n->op > TB_OP_NONE && n->op < TB_OP_COUNT);
+    return lowerers[n->op](g, n, out, err);
+}
+
+/* ---- names and printing ----------------------------------------------------- */
+
+static const char *const function_names[TB_K_COUNT] = {
+#define KERNEL(stem, fn, ptype, plist, nin, nout) [TB_K_##stem] = #fn,
+#include "kernels.def"
+#undef KERNEL
+};
+static const char *const params_types[TB_K_COUNT] = {
+#define KERNEL(stem, fn, ptype, plist, nin, nout) [TB_K_##stem] = #ptype,
+#include "kernels.def"
+#undef KERNEL
+};
+
+const char *tb_kernel_function(tb_kernel k) { return function_names[k]; }
+const char *tb_kernel_params_type(tb_kernel k) { return params_types[k]; }
+
+/* Floats print exactly: %.9g round-trips every float; infinities by name. */
+static void print_float(FILE *out, float f) {
+    if (isinf(f)) fputs(f < 0 ? "-INFINITY" : "INFINITY", out);
+    else {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%.9g", (double)f);
+        fputs(buf, out);
+        if (!strpbrk(buf, ".en")) fputs(".0", out);
+        fputc('f', out);
+    }
+}
+
+static void print_array(FILE *out, const int32_t *a) {
+    int last = 0;
+    for (int i = 0; i < TB_RT_MAX_RANK; i++)
+        if (a[i]) last = i + 1;
+    fputc('{', out);
+    for (int i = 0; i < last; i++) fprintf(out, "%s%d", i ? ", " : "", (int)a[i]);
+    if (!last) fputc('0', out);
+    fputc('}', out);
+}
+
+void tb_print_kernel_params(FILE *out, const tb_call *c) {
+    const char *sep = "";
+#define PI(f) fprintf(out, "%s.%s = %d", sep, #f, (int)p->f), sep = ", ";
+#define PF(f) fprintf(out, "%s.%s = ", sep, #f), print_float(out, p->f), sep = ", ";
+#define PA(f) fprintf(out, "%s.%s = ", sep, #f), print_array(out, p->f), sep = ", ";
+    fputc('{', out);
+    switch (c->kernel) {
+#define KERNEL(stem, fn, ptype, plist, nin, nout) \
+    case TB_K_##stem: { const ptype *p = &c->p.stem; plist(PI, PF, PA) break; }
+#include "kernels.def"
+#undef KERNEL
+    default: TB_ASSERT(!"unknown kernel");
+    }
+    fputc('}', out);
+    (void)sep;
+#undef PI
+#undef PF
+#undef PA
+}

@@ -1,0 +1,1387 @@
+/* shape.c - shape inference and attribute canonicalisation.
+ *
+ * For every node, in order: validate the inputs (count, ranks, dtypes,
+ * attribute values, dim compatibility) and set dtype/rank/dims of each
+ * output value. The rules follow ONNX opsets 7..17, reading g->opset where an
+ * attribute became an input. A model is untrusted input: every problem is an
+ * error through tb_node_error, never an assert, and dims are kept within
+ * 2^31-1 (as is every element count) so later int32 arithmetic cannot wrap.
+ *
+ * Canonicalisation: Conv / MaxPool / AveragePool get explicit kernel_shape,
+ * strides, dilations and pads and lose auto_pad, so later stages read one
+ * form. The resolvers exported in shape.h are the single definition of each
+ * rule; the shape functions below use them too.
+ */
+#include "shape.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#define DIM_MAX INT64_C(2147483647)
+#define DEFAULT_OPSET 17
+
+#define NODE(g, id) (&(g)->nodes[id])
+/* Report an error on the current node (needs g, node, err in scope). */
+#define FAIL(...) return (tb_node_error(err, NODE(g, node), __VA_ARGS__), 1)
+
+static int opset_of(const tb_graph *g) { return g->opset > 0 ? g->opset : DEFAULT_OPSET; }
+
+/* ---- small utilities ------------------------------------------------------ */
+
+/* Present input i of the node, or NULL when omitted / beyond n_inputs. */
+static tb_value *in(tb_graph *g, int node, int i) {
+    const tb_node *n = NODE(g, node);
+    if (i < 0 || i >= n->n_inputs || n->inputs[i] < 0 || n->inputs[i] >= g->n_values) return NULL;
+    return &g->values[n->inputs[i]];
+}
+
+static int present_out(tb_graph *g, int node, int k) {
+    const tb_node *n = NODE(g, node);
+    return k < n->n_outputs && n->outputs[k] >= 0;
+}
+
+static const char *fmt_shape(char *buf, size_t cap, int rank, const int64_t *d) {
+    size_t k = 0;
+    buf[0] = 0;
+    if (rank < 0) {
+        snprintf(buf, cap, "[?]");
+        return buf;
+    }
+    k += (size_t)snprintf(buf, cap, "[");
+    for (int i = 0; i < rank && k < cap; i++)
+        k += (size_t)snprintf(buf + k, cap - k, "%s%lld", i ? "," : "", (long long)d[i]);
+    if (k < cap) snprintf(buf + k, cap - k, "]");
+    return buf;
+}
+#define SHAPE_BUF 128
+
+/* Element count of dims, or -1 if a dim is negative or above DIM_MAX or the
+ * product of the non-zero dims exceeds DIM_MAX: a zero dim elsewhere does
+ * not excuse huge dims, so every stride of every tensor fits in an int32.
+ * (Each partial product is checked: no overflow.) */
+static int64_t checked_numel(int rank, const int64_t *d) {
+    int zero = 0;
+    int64_t p = 1;
+    for (int i = 0; i < rank; i++) {
+        if (d[i] < 0 || d[i] > DIM_MAX) return -1;
+        if (d[i] == 0) {
+            zero = 1;
+            continue;
+        }
+        p *= d[i]; /* both factors <= 2^31-1: no overflow */
+        if (p > DIM_MAX) return -1;
+    }
+    return zero ? 0 : p;
+}
+
+/* Product of d[lo..hi), or -1 if above DIM_MAX (dims already validated). */
+static int64_t span_product(const int64_t *d, int lo, int hi) {
+    int64_t p = 1;
+    for (int i = lo; i < hi; i++) {
+        if (d[i] == 0) return 0;
+    }
+    for (int i = lo; i < hi; i++) {
+        p *= d[i];
+        if (p > DIM_MAX) return -1;
+    }
+    return p;
+}
+
+/* Sets output k's dtype and shape; an omitted output is skipped. */
+static int set_out(tb_graph *g, int node, int k, tb_dtype dtype, int rank, const int64_t *dims,
+                   tb_error *err) {
+    if (!present_out(g, node, k)) return 0;
+    char b[SHAPE_BUF];
+    if (rank < 0 || rank > TB_MAX_RANK)
+        FAIL("output %d would have rank %d, more than the supported %d", k, rank, TB_MAX_RANK);
+    for (int i = 0; i < rank; i++)
+        if (dims[i] < 0)
+            FAIL("output %d would have a negative dim: %s", k, fmt_shape(b, sizeof b, rank, dims));
+    if (checked_numel(rank, dims) < 0)
+        FAIL("tensor too large: output %d would be %s (dims and element counts must be <= 2^31-1)",
+             k, fmt_shape(b, sizeof b, rank, dims));
+    tb_value *v = &g->values[NODE(g, node)->outputs[k]];
+    if (v->data) {
+        /* Folded data must keep matching its shape. */
+        int same = v->rank == rank && v->dtype == dtype;
+        for (int i = 0; same && i < rank; i++) same = v->dims[i] == dims[i];
+        if (!same) FAIL("output %d already holds constant data of another shape", k);
+    }
+    v->dtype = dtype;
+    v->rank = rank;
+    for (int i = 0; i < TB_MAX_RANK; i++) v->dims[i] = i < rank ? dims[i] : 0;
+    return 0;
+}
+
+static int same_out(tb_graph *g, int node, int k, const tb_value *x, tb_error *err) {
+    return set_out(g, node, k, x->dtype, x->rank, x->dims, err);
+}
+
+/* ---- generic validation ------------------------------------------------ */
+
+/* Checks ids, input shapes and output slots: what every op relies on. */
+static int check_node(tb_graph *g, int node, tb_error *err) {
+    if (node < 0 || node >= g->n_nodes) return tb_error_set(err, "node %d does not exist", node);
+    tb_node *n = NODE(g, node);
+    if ((int)n->op <= (int)TB_OP_NONE || (int)n->op >= (int)TB_OP_COUNT)
+        return tb_error_set(err, "node '%s': unknown operator %d", n->name ? n->name : "", (int)n->op);
+    if (n->n_inputs < 0 || n->n_inputs > TB_MAX_IO) FAIL("bad input count %d", n->n_inputs);
+    if (n->n_outputs < 0 || n->n_outputs > TB_MAX_IO) FAIL("bad output count %d", n->n_outputs);
+    for (int i = 0; i < n->n_inputs; i++) {
+        int id = n->inputs[i];
+        if (id < -1 || id >= g->n_values) FAIL("input %d refers to value %d, which does not exist", i, id);
+        if (id < 0) continue;
+        const tb_value *v = &g->values[id];
+        if (v->rank < 0)
+            FAIL("input %d ('%s') has no known shape (is the graph in topological order?)", i, v->name);
+        if (v->rank > TB_MAX_RANK) FAIL("input %d has rank %d, more than the supported %d", i, v->rank, TB_MAX_RANK);
+        if ((int)v->dtype <= (int)TB_DTYPE_NONE || (int)v->dtype >= (int)TB_DTYPE_COUNT)
+            FAIL("input %d ('%s') has no valid dtype", i, v->name);
+        for (int d = 0; d < v->rank; d++)
+            if (v->dims[d] < 0) FAIL("input %d has a negative dim", i);
+        if (checked_numel(v->rank, v->dims) < 0) {
+            char b[SHAPE_BUF];
+            FAIL("tensor too large: input %d is %s", i, fmt_shape(b, sizeof b, v->rank, v->dims));
+        }
+    }
+    for (int k = 0; k < n->n_outputs; k++) {
+        int id = n->outputs[k];
+        if (id < -1 || id >= g->n_values) FAIL("output %d refers to value %d, which does not exist", k, id);
+        if (id < 0) continue;
+        const tb_value *v = &g->values[id];
+        /* Writing a shape over a graph input or a constant would desynchronise
+         * its dims from its data. */
+        if (tb_value_is_graph_input(g, id) || (v->data && v->producer != node))
+            FAIL("output %d ('%s') is a graph input or a constant", k, v->name);
+        for (int i = 0; i < n->n_inputs; i++)
+            if (n->inputs[i] == id) FAIL("output %d ('%s') is also input %d", k, v->name, i);
+    }
+    return 0;
+}
+
+static int want_io(tb_graph *g, int node, int in_lo, int in_hi, int out_lo, int out_hi, tb_error *err) {
+    const tb_node *n = NODE(g, node);
+    if (n->n_inputs < in_lo || n->n_inputs > in_hi) {
+        if (in_lo == in_hi) FAIL("expected %d input%s, got %d", in_lo, in_lo == 1 ? "" : "s", n->n_inputs);
+        FAIL("expected %d to %d inputs, got %d", in_lo, in_hi, n->n_inputs);
+    }
+    for (int i = 0; i < in_lo; i++)
+        if (n->inputs[i] < 0) FAIL("input %d is required but missing", i);
+    if (n->n_outputs < out_lo || n->n_outputs > out_hi) {
+        if (out_lo == out_hi) FAIL("expected %d output%s, got %d", out_lo, out_lo == 1 ? "" : "s", n->n_outputs);
+        FAIL("expected %d to %d outputs, got %d", out_lo, out_hi, n->n_outputs);
+    }
+    return 0;
+}
+
+#define DT(t) (1u << (t))
+#define DT_F32 DT(TB_F32)
+#define DT_ARITH (DT(TB_F32) | DT(TB_I32) | DT(TB_I64))
+#define DT_INDEX (DT(TB_I32) | DT(TB_I64))
+#define DT_ANY (~0u)
+
+static int want_dtype(tb_graph *g, int node, int i, unsigned mask, tb_error *err) {
+    const tb_value *v = in(g, node, i);
+    if (!v || (mask & DT(v->dtype))) return 0;
+    char list[160] = "";
+    int total = 0, seen = 0;
+    for (int t = 1; t < TB_DTYPE_COUNT; t++) total += (mask & DT(t)) != 0;
+    for (int t = 1; t < TB_DTYPE_COUNT; t++) {
+        if (!(mask & DT(t))) continue;
+        seen++;
+        size_t k = strlen(list);
+        snprintf(list + k, sizeof list - k, "%s%s", seen == 1 ? "" : seen == total ? " or " : ", ",
+                 tb_dtype_name((tb_dtype)t));
+    }
+    FAIL("input %d has dtype %s, expected %s", i, tb_dtype_name(v->dtype), list);
+}
+
+static int want_same_dtype(tb_graph *g, int node, int i, int j, tb_error *err) {
+    const tb_value *a = in(g, node, i), *b = in(g, node, j);
+    if (!a || !b || a->dtype == b->dtype) return 0;
+    FAIL("input %d has dtype %s but input %d has dtype %s", j, tb_dtype_name(b->dtype), i,
+         tb_dtype_name(a->dtype));
+}
+
+static int want_rank(tb_graph *g, int node, int i, int lo, int hi, tb_error *err) {
+    const tb_value *v = in(g, node, i);
+    if (!v || (v->rank >= lo && v->rank <= hi)) return 0;
+    if (lo == hi) FAIL("input %d has rank %d, expected %d", i, v->rank, lo);
+    if (hi >= TB_MAX_RANK) FAIL("input %d has rank %d, expected at least %d", i, v->rank, lo);
+    FAIL("input %d has rank %d, expected %d to %d", i, v->rank, lo, hi);
+}
+
+/* ---- attributes (kind-checked: a wrong kind is an error, not a default) --- */
+
+static int attr_int(tb_graph *g, int node, const char *name, int64_t dflt, int64_t *out, tb_error *err) {
+    const tb_attr *a = tb_node_attr(NODE(g, node), name);
+    *out = dflt;
+    if (!a) return 0;
+    if (a->kind != TB_ATTR_INT) FAIL("attribute '%s' must be an int", name);
+    *out = a->i;
+    return 0;
+}
+
+/* An int attribute that must be 0 or 1. */
+static int attr_bool(tb_graph *g, int node, const char *name, int dflt, int *out, tb_error *err) {
+    int64_t v;
+    if (attr_int(g, node, name, dflt, &v, err)) return 1;
+    if (v != 0 && v != 1) FAIL("attribute '%s' must be 0 or 1, got %lld", name, (long long)v);
+    *out = (int)v;
+    return 0;
+}
+
+static int attr_float(tb_graph *g, int node, const char *name, float dflt, float *out, tb_error *err) {
+    const tb_attr *a = tb_node_attr(NODE(g, node), name);
+    *out = dflt;
+    if (!a) return 0;
+    if (a->kind == TB_ATTR_FLOAT) *out = a->f;
+    else if (a->kind == TB_ATTR_INT) *out = (float)a->i;
+    else FAIL("attribute '%s' must be a float", name);
+    return 0;
+}
+
+static int attr_string(tb_graph *g, int node, const char *name, const char *dflt, const char **out,
+                       tb_error *err) {
+    const tb_attr *a = tb_node_attr(NODE(g, node), name);
+    *out = dflt;
+    if (!a) return 0;
+    if (a->kind != TB_ATTR_STRING || !a->s) FAIL("attribute '%s' must be a string", name);
+    *out = a->s;
+    return 0;
+}
+
+/* *count = -1 when absent; an error when longer than max. */
+static int attr_ints(tb_graph *g, int node, const char *name, int64_t *out, int max, int *count,
+                     tb_error *err) {
+    const tb_attr *a = tb_node_attr(NODE(g, node), name);
+    *count = -1;
+    if (!a) return 0;
+    if (a->kind != TB_ATTR_INTS || a->n < 0 || (a->n > 0 && !a->ints))
+        FAIL("attribute '%s' must be a list of ints", name);
+    if (a->n > max) FAIL("attribute '%s' has %d values, more than %d", name, a->n, max);
+    for (int i = 0; i < a->n; i++) out[i] = a->ints[i];
+    *count = a->n;
+    return 0;
+}
+
+static int no_attr(tb_graph *g, int node, const char *name, const char *why, tb_error *err) {
+    if (tb_node_attr(NODE(g, node), name)) FAIL("attribute '%s' %s (model opset %d)", name, why, opset_of(g));
+    return 0;
+}
+
+/* ---- constants ------------------------------------------------------------ */
+
+int tb_const_ints(const tb_graph *g, int value, int64_t *out, int max, int *n) {
+    *n = 0;
+    if (value < 0 || value >= g->n_values) return -2;
+    const tb_value *v = &g->values[value];
+    if (!v->data) return -1;
+    if (v->dtype != TB_I64 && v->dtype != TB_I32) return -2;
+    int64_t cnt;
+    if (v->rank == 0) cnt = 1;
+    else if (v->rank == 1) cnt = v->dims[0];
+    else return -2;
+    if (cnt < 0) return -2;
+    if (cnt > max) return -3;
+    for (int64_t i = 0; i < cnt; i++) {
+        if (v->dtype == TB_I64) {
+            memcpy(&out[i], (const char *)v->data + i * 8, 8);
+        } else {
+            int32_t t;
+            memcpy(&t, (const char *)v->data + i * 4, 4);
+            out[i] = t;
+        }
+    }
+    *n = (int)cnt;
+    return 0;
+}
+
+/* tb_const_ints on input i with a message naming the input ("shape"). */
+static int input_ints(tb_graph *g, int node, int i, const char *what, int64_t *out, int max, int *n,
+                      tb_error *err) {
+    const tb_node *nd = NODE(g, node);
+    int id = i < nd->n_inputs ? nd->inputs[i] : -1;
+    const tb_value *v = in(g, node, i);
+    switch (tb_const_ints(g, id, out, max, n)) {
+    case 0: return 0;
+    case -1: FAIL("the '%s' input must be a constant (tyboxc needs static shapes)", what);
+    case -3: FAIL("the '%s' input has %lld values, more than %d", what, (long long)tb_value_numel(v), max);
+    default:
+        FAIL("the '%s' input must be an int64 scalar or 1-D tensor, got %s of rank %d", what,
+             v ? tb_dtype_name(v->dtype) : "nothing", v ? v->rank : -1);
+    }
+}
+
+static double elem_double(tb_dtype t, const void *data, int64_t i) {
+    const char *p = (const char *)data;
+    switch (t) {
+#define DTYPE(id, text, onnx, size, ctype) \
+    case TB_##id: {                        \
+        ctype x;                           \
+        memcpy(&x, p + i * size, size);    \
+        return (double)x;                  \
+    }
+#include "dtypes.def"
+#undef DTYPE
+    default: return 0;
+    }
+}
+
+static int64_t elem_i64(tb_dtype t, const void *data, int64_t i) {
+    const char *p = (const char *)data;
+    if (t == TB_I64 || t == TB_U64) {
+        int64_t x;
+        memcpy(&x, p + i * 8, 8);
+        return x;
+    }
+    double d = elem_double(t, data, i);
+    if (!(d > -9.2e18 && d < 9.2e18)) return d > 0 ? INT64_MAX : INT64_MIN;
+    return (int64_t)d;
+}
+
+/* A constant one-element input (rank 0, or rank 1 of one value). */
+static int input_scalar(tb_graph *g, int node, int i, const char *what, tb_error *err) {
+    const tb_value *v = in(g, node, i);
+    if (!v) return 0;
+    if (!v->data) FAIL("the '%s' input must be a constant", what);
+    if (v->rank > 1 || checked_numel(v->rank, v->dims) != 1)
+        FAIL("the '%s' input must be a scalar, got rank %d with %lld values", what, v->rank,
+             (long long)tb_value_numel(v));
+    return 0;
+}
+
+/* ---- shared shape rules ----------------------------------------------- */
+
+int tb_broadcast_shape(int ra, const int64_t *da, int rb, const int64_t *db, int *r_out, int64_t *d_out) {
+    if (ra < 0 || rb < 0 || ra > TB_MAX_RANK || rb > TB_MAX_RANK) return -1;
+    int r = ra > rb ? ra : rb;
+    int64_t tmp[TB_MAX_RANK];
+    for (int i = 0; i < r; i++) {
+        /* ONNX multidirectional broadcasting: align on the right, missing dims are 1. */
+        int ia = i - (r - ra), ib = i - (r - rb);
+        int64_t a = ia >= 0 ? da[ia] : 1, b = ib >= 0 ? db[ib] : 1;
+        if (a == b || b == 1) tmp[i] = a;
+        else if (a == 1) tmp[i] = b;
+        else return -1;
+    }
+    for (int i = 0; i < r; i++) d_out[i] = tmp[i];
+    *r_out = r;
+    return 0;
+}
+
+int tb_norm_axis(int64_t axis, int rank, int *out) {
+    if (rank < 0 || axis < -(int64_t)rank || axis >= rank) return -1;
+    *out = (int)(axis < 0 ? axis + rank : axis);
+    return 0;
+}
+
+static int norm_axis(tb_graph *g, int node, int64_t axis, int rank, const char *what, tb_error *err, int *out) {
+    if (tb_norm_axis(axis, rank, out))
+        FAIL("%s %lld is out of range for rank %d (accepted: %d to %d)", what, (long long)axis, rank, -rank,
+             rank - 1);
+    return 0;
+}
+
+/* ---- conv / pool geometry ----------------------------------------------- */
+
+typedef struct {
+    int nsp;                    /* spatial dims: 1 or 2 */
+    int64_t kernel[2], stride[2], dil[2];
+    int64_t pads[4];            /* begins then ends */
+    int64_t out[2];
+} geom;
+
+/* Resolves kernel/strides/dilations/pads (auto_pad -> explicit) and the
+ * output spatial size. wkernel: the weight's spatial dims (Conv) or NULL
+ * (pools, where kernel_shape is required). */
+static int resolve_geom(tb_graph *g, int node, const int64_t *in_sp, int nsp, const int64_t *wkernel,
+                        int ceil_mode, int is_pool, geom *o, tb_error *err) {
+    int64_t v[8];
+    int c;
+    o->nsp = nsp;
+    if (attr_ints(g, node, "kernel_shape", v, 8, &c, err)) return 1;
+    if (c < 0 && !wkernel) FAIL("attribute 'kernel_shape' is required");
+    if (c >= 0 && c != nsp) FAIL("kernel_shape must have %d values, got %d", nsp, c);
+    for (int i = 0; i < nsp; i++) {
+        o->kernel[i] = c >= 0 ? v[i] : wkernel[i];
+        if (c >= 0 && wkernel && v[i] != wkernel[i])
+            FAIL("kernel_shape[%d] is %lld but the weight's spatial dim is %lld", i, (long long)v[i],
+                 (long long)wkernel[i]);
+        if (o->kernel[i] < 1 || o->kernel[i] > DIM_MAX)
+            FAIL("kernel size %lld on spatial axis %d is invalid", (long long)o->kernel[i], i);
+    }
+    if (attr_ints(g, node, "strides", v, 8, &c, err)) return 1;
+    if (c >= 0 && c != nsp) FAIL("strides must have %d values, got %d", nsp, c);
+    for (int i = 0; i < nsp; i++) {
+        o->stride[i] = c >= 0 ? v[i] : 1;
+        if (o->stride[i] < 1 || o->stride[i] > DIM_MAX)
+            FAIL("stride %lld on spatial axis %d must be >= 1", (long long)o->stride[i], i);
+    }
+    if (attr_ints(g, node, "dilations", v, 8, &c, err)) return 1;
+    if (c >= 0 && c != nsp) FAIL("dilations must have %d values, got %d", nsp, c);
+    for (int i = 0; i < nsp; i++) {
+        o->dil[i] = c >= 0 ? v[i] : 1;
+        if (o->dil[i] < 1 || o->dil[i] > DIM_MAX)
+            FAIL("dilation %lld on spatial axis %d must be >= 1", (long long)o->dil[i], i);
+    }
+    const char *ap;
+    if (attr_string(g, node, "auto_pad", "NOTSET", &ap, err)) return 1;
+    int mode; /* 0 NOTSET, 1 VALID, 2 SAME_UPPER, 3 SAME_LOWER */
+    if (!strcmp(ap, "NOTSET") || !*ap) mode = 0;
+    else if (!strcmp(ap, "VALID")) mode = 1;
+    else if (!strcmp(ap, "SAME_UPPER")) mode = 2;
+    else if (!strcmp(ap, "SAME_LOWER")) mode = 3;
+    else FAIL("auto_pad '%s' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER", ap);
+
+    if (attr_ints(g, node, "pads", v, 8, &c, err)) return 1;
+    if (mode == 0) {
+        if (c >= 0 && c != 2 * nsp) FAIL("pads must have %d values, got %d", 2 * nsp, c);
+        for (int i = 0; i < 2 * nsp; i++) {
+            o->pads[i] = c >= 0 ? v[i] : 0;
+            if (o->pads[i] < 0) FAIL("negative pads are not supported (pads[%d] = %lld)", i, (long long)o->pads[i]);
+            if (o->pads[i] > DIM_MAX) FAIL("pads[%d] = %lld is too large", i, (long long)o->pads[i]);
+        }
+    }
+    for (int i = 0; i < nsp; i++) {
+        int64_t dk = (o->kernel[i] - 1) * o->dil[i] + 1; /* effective kernel: < 2^62 */
+        if (mode == 1) {
+            o->pads[i] = o->pads[i + nsp] = 0;
+        } else if (mode >= 2) {
+            /* auto_pad SAME_*: output = ceil(in / stride); the total pad is
+             * (out-1)*stride + effective_kernel - in, floored at 0 (an
+             * explicit pads attribute is ignored, as onnxruntime does). */
+            int64_t target = (in_sp[i] + o->stride[i] - 1) / o->stride[i];
+            int64_t total = (target - 1) * o->stride[i] + dk - in_sp[i];
+            if (total < 0) total = 0;
+            /* SAME_UPPER puts the extra (odd) pad at the end, SAME_LOWER at the beginning. */
+            int64_t small = total / 2, big = total - small;
+            o->pads[i] = mode == 2 ? small : big;
+            o->pads[i + nsp] = mode == 2 ? big : small;
+        }
+        int64_t pb = o->pads[i], pe = o->pads[i + nsp];
+        int64_t span = in_sp[i] + pb + pe - dk;
+        if (span < 0)
+            FAIL("the kernel (effective size %lld) is larger than the padded input (%lld) on spatial axis %d",
+                 (long long)dk, (long long)(in_sp[i] + pb + pe), i);
+        if (is_pool && (pb >= dk || pe >= dk))
+            /* onnxruntime: "Pad should be smaller than kernel"; a window wholly
+             * in the padding would have no input element. */
+            FAIL("pads on spatial axis %d (%lld, %lld) must be smaller than the kernel (%lld)", i,
+                 (long long)pb, (long long)pe, (long long)dk);
+        int64_t out = span / o->stride[i] + 1;
+        if (ceil_mode) {
+            out = (span + o->stride[i] - 1) / o->stride[i] + 1;
+            /* ceil_mode: the last window must start inside the input or its
+             * begin padding, else it is dropped (PyTorch, onnxruntime, ONNX
+             * reference implementation). */
+            if ((out - 1) * o->stride[i] >= in_sp[i] + pb) out--;
+        }
+        o->out[i] = out;
+    }
+    return 0;
+}
+
+/* Writes the resolved geometry back as the canonical attributes. */
+static void canonicalise_geom(tb_graph *g, int node, const geom *o) {
+    tb_node_set_ints(g, node, "kernel_shape", o->nsp, o->kernel);
+    tb_node_set_ints(g, node, "strides", o->nsp, o->stride);
+    tb_node_set_ints(g, node, "dilations", o->nsp, o->dil);
+    tb_node_set_ints(g, node, "pads", 2 * o->nsp, o->pads);
+    tb_node_remove_attr(g, node, "auto_pad");
+}
+
+/* ---- convolution, dense, pooling -------------------------------------- */
+
+static int shape_conv(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 2, 3, 1, 1, err)) return 1;
+    tb_value *x = in(g, node, 0), *w = in(g, node, 1), *b = in(g, node, 2);
+    if (x->rank == 5) FAIL("3-D Conv is not supported");
+    if (x->rank != 3 && x->rank != 4) FAIL("input 0 has rank %d, expected 3 (1-D Conv) or 4 (2-D Conv)", x->rank);
+    if (want_rank(g, node, 1, x->rank, x->rank, err) || want_rank(g, node, 2, 1, 1, err)) return 1;
+    for (int i = 0; i < 3; i++)
+        if (want_dtype(g, node, i, DT_F32, err)) return 1;
+    int64_t group;
+    if (attr_int(g, node, "group", 1, &group, err)) return 1;
+    int64_t C = x->dims[1], M = w->dims[0];
+    if (group < 1 || group > DIM_MAX) FAIL("group %lld must be >= 1", (long long)group);
+    if (C % group) FAIL("input channels (%lld) are not divisible by group (%lld)", (long long)C, (long long)group);
+    if (w->dims[1] != C / group)
+        FAIL("input 1 has %lld input channels per group, expected %lld (%lld channels / group %lld)",
+             (long long)w->dims[1], (long long)(C / group), (long long)C, (long long)group);
+    if (M % group) FAIL("output channels (%lld) are not divisible by group (%lld)", (long long)M, (long long)group);
+    if (b && b->dims[0] != M)
+        FAIL("input 2 (bias) has %lld values, expected %lld (output channels)", (long long)b->dims[0], (long long)M);
+    geom o;
+    int nsp = x->rank - 2;
+    if (resolve_geom(g, node, x->dims + 2, nsp, w->dims + 2, 0, 0, &o, err)) return 1;
+    int64_t od[4] = {x->dims[0], M, o.out[0], nsp > 1 ? o.out[1] : 0};
+    if (set_out(g, node, 0, TB_F32, x->rank, od, err)) return 1;
+    canonicalise_geom(g, node, &o);
+    return 0;
+}
+
+static int pool(tb_graph *g, int node, int is_max, tb_error *err) {
+    if (want_io(g, node, 1, 1, 1, is_max ? 2 : 1, err)) return 1;
+    /* MaxPool's second output (Indices, opset 8+) is optional. */
+    if (present_out(g, node, 1)) FAIL("the Indices output of MaxPool is not supported");
+    tb_value *x = in(g, node, 0);
+    if (x->rank == 5) FAIL("3-D pooling is not supported");
+    if (x->rank != 3 && x->rank != 4) FAIL("input 0 has rank %d, expected 3 (1-D pooling) or 4 (2-D pooling)", x->rank);
+    if (want_dtype(g, node, 0, DT_F32, err)) return 1;
+    int ceil_mode, cip;
+    if (attr_bool(g, node, "ceil_mode", 0, &ceil_mode, err)) return 1;
+    if (!is_max && attr_bool(g, node, "count_include_pad", 0, &cip, err)) return 1;
+    if (is_max && attr_bool(g, node, "storage_order", 0, &cip, err)) return 1;
+    geom o;
+    int nsp = x->rank - 2;
+    if (resolve_geom(g, node, x->dims + 2, nsp, NULL, ceil_mode, 1, &o, err)) return 1;
+    int64_t od[4] = {x->dims[0], x->dims[1], o.out[0], nsp > 1 ? o.out[1] : 0};
+    if (set_out(g, node, 0, TB_F32, x->rank, od, err)) return 1;
+    canonicalise_geom(g, node, &o);
+    return 0;
+}
+
+static int shape_maxpool(tb_graph *g, int node, tb_error *err) { return pool(g, node, 1, err); }
+static int shape_avgpool(tb_graph *g, int node, tb_error *err) { return pool(g, node, 0, err); }
+
+static int global_pool(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 1, 1, 1, 1, err)) return 1;
+    if (want_rank(g, node, 0, 2, TB_MAX_RANK, err) || want_dtype(g, node, 0, DT_F32, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    int64_t od[TB_MAX_RANK];
+    for (int i = 0; i < x->rank; i++) od[i] = i < 2 ? x->dims[i] : 1;
+    return set_out(g, node, 0, TB_F32, x->rank, od, err);
+}
+
+static int shape_globalavgpool(tb_graph *g, int node, tb_error *err) { return global_pool(g, node, err); }
+static int shape_globalmaxpool(tb_graph *g, int node, tb_error *err) { return global_pool(g, node, err); }
+
+static int shape_gemm(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 2, 3, 1, 1, err)) return 1;
+    for (int i = 0; i < 3; i++)
+        if (want_dtype(g, node, i, DT_F32, err)) return 1;
+    if (want_rank(g, node, 0, 2, 2, err) || want_rank(g, node, 1, 2, 2, err) ||
+        want_rank(g, node, 2, 0, 2, err))
+        return 1;
+    int ta, tb;
+    float alpha, beta;
+    if (attr_bool(g, node, "transA", 0, &ta, err) || attr_bool(g, node, "transB", 0, &tb, err) ||
+        attr_float(g, node, "alpha", 1, &alpha, err) || attr_float(g, node, "beta", 1, &beta, err))
+        return 1;
+    tb_value *a = in(g, node, 0), *b = in(g, node, 1), *c = in(g, node, 2);
+    int64_t M = a->dims[ta], K = a->dims[!ta], Kb = b->dims[tb], N = b->dims[!tb];
+    if (K != Kb)
+        FAIL("inner dimensions differ: A%s gives K = %lld, B%s gives K = %lld", ta ? "^T" : "", (long long)K,
+             tb ? "^T" : "", (long long)Kb);
+    int64_t od[2] = {M, N};
+    if (c) {
+        /* Gemm: C is unidirectionally broadcastable to [M, N]. */
+        int r;
+        int64_t bd[TB_MAX_RANK];
+        if (tb_broadcast_shape(c->rank, c->dims, 2, od, &r, bd) || bd[0] != M || bd[1] != N) {
+            char s1[SHAPE_BUF];
+            FAIL("input 2 (C) of shape %s does not broadcast to [%lld,%lld]",
+                 fmt_shape(s1, sizeof s1, c->rank, c->dims), (long long)M, (long long)N);
+        }
+    }
+    return set_out(g, node, 0, TB_F32, 2, od, err);
+}
+
+static int shape_matmul(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 2, 2, 1, 1, err)) return 1;
+    if (want_dtype(g, node, 0, DT_F32, err) || want_dtype(g, node, 1, DT_F32, err)) return 1;
+    if (want_rank(g, node, 0, 1, TB_MAX_RANK, err) || want_rank(g, node, 1, 1, TB_MAX_RANK, err)) return 1;
+    tb_value *a = in(g, node, 0), *b = in(g, node, 1);
+    /* numpy matmul: a 1-D A is [1,K] (the 1 is dropped from the result), a
+     * 1-D B is [K,1] (likewise); leading dims broadcast. */
+    int64_t K = a->dims[a->rank - 1];
+    int64_t Kb = b->rank == 1 ? b->dims[0] : b->dims[b->rank - 2];
+    if (K != Kb)
+        FAIL("inner dimensions differ: input 0 has K = %lld, input 1 has K = %lld", (long long)K, (long long)Kb);
+    int ra = a->rank >= 2 ? a->rank - 2 : 0, rb = b->rank >= 2 ? b->rank - 2 : 0;
+    int r;
+    int64_t od[TB_MAX_RANK + 2];
+    if (tb_broadcast_shape(ra, a->dims, rb, b->dims, &r, od)) {
+        char s1[SHAPE_BUF], s2[SHAPE_BUF];
+        FAIL("batch dims %s and %s do not broadcast", fmt_shape(s1, sizeof s1, ra, a->dims),
+             fmt_shape(s2, sizeof s2, rb, b->dims));
+    }
+    if (a->rank >= 2) od[r++] = a->dims[a->rank - 2];
+    if (b->rank >= 2) od[r++] = b->dims[b->rank - 1];
+    return set_out(g, node, 0, TB_F32, r, od, err);
+}
+
+static int shape_batchnorm(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 5, 5, 1, 5, err)) return 1;
+    for (int k = 1; k < NODE(g, node)->n_outputs; k++)
+        if (present_out(g, node, k)) FAIL("training-mode outputs (output %d) are not supported", k);
+    int training;
+    if (attr_bool(g, node, "training_mode", 0, &training, err)) return 1;
+    if (training) FAIL("training_mode=1 is not supported");
+    float eps;
+    if (attr_float(g, node, "epsilon", 1e-5f, &eps, err)) return 1;
+    if (want_rank(g, node, 0, 2, TB_MAX_RANK, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    int64_t spatial;
+    if (attr_int(g, node, "spatial", 1, &spatial, err)) return 1;
+    /* BatchNormalization-7: spatial=0 means per-element statistics. */
+    if (spatial == 0 && x->rank > 2) FAIL("spatial=0 is not supported");
+    for (int i = 0; i < 5; i++) {
+        if (want_dtype(g, node, i, DT_F32, err)) return 1;
+        if (i == 0) continue;
+        tb_value *p = in(g, node, i);
+        if (p->rank != 1 || p->dims[0] != x->dims[1]) {
+            char s[SHAPE_BUF];
+            FAIL("input %d has shape %s, expected [%lld] (the channel count)", i,
+                 fmt_shape(s, sizeof s, p->rank, p->dims), (long long)x->dims[1]);
+        }
+    }
+    return same_out(g, node, 0, x, err);
+}
+
+/* ---- elementwise ----------------------------------------------------------- */
+
+static int binary(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 2, 2, 1, 1, err)) return 1;
+    if (want_dtype(g, node, 0, DT_ARITH, err) || want_dtype(g, node, 1, DT_ARITH, err) ||
+        want_same_dtype(g, node, 0, 1, err))
+        return 1;
+    tb_value *a = in(g, node, 0), *b = in(g, node, 1);
+    int r;
+    int64_t od[TB_MAX_RANK];
+    if (tb_broadcast_shape(a->rank, a->dims, b->rank, b->dims, &r, od)) {
+        char s1[SHAPE_BUF], s2[SHAPE_BUF];
+        FAIL("inputs of shapes %s and %s are not broadcast-compatible", fmt_shape(s1, sizeof s1, a->rank, a->dims),
+             fmt_shape(s2, sizeof s2, b->rank, b->dims));
+    }
+    return set_out(g, node, 0, a->dtype, r, od, err);
+}
+
+static int shape_add(tb_graph *g, int node, tb_error *err) { return binary(g, node, err); }
+static int shape_sub(tb_graph *g, int node, tb_error *err) { return binary(g, node, err); }
+static int shape_mul(tb_graph *g, int node, tb_error *err) { return binary(g, node, err); }
+static int shape_div(tb_graph *g, int node, tb_error *err) { return binary(g, node, err); }
+
+/* One input of an allowed dtype, the same shape out; float attributes checked. */
+static int unary(tb_graph *g, int node, unsigned dtypes, const char *fattr1, const char *fattr2, tb_error *err) {
+    if (want_io(g, node, 1, 1, 1, 1, err) || want_dtype(g, node, 0, dtypes, err)) return 1;
+    float f;
+    if (fattr1 && attr_float(g, node, fattr1, 0, &f, err)) return 1;
+    if (fattr2 && attr_float(g, node, fattr2, 0, &f, err)) return 1;
+    return same_out(g, node, 0, in(g, node, 0), err);
+}
+
+static int shape_relu(tb_graph *g, int node, tb_error *err) { return unary(g, node, DT_F32, NULL, NULL, err); }
+static int shape_sigmoid(tb_graph *g, int node, tb_error *err) { return unary(g, node, DT_F32, NULL, NULL, err); }
+static int shape_hardsigmoid(tb_graph *g, int node, tb_error *err) {
+    return unary(g, node, DT_F32, "alpha", "beta", err);
+}
+static int shape_hardswish(tb_graph *g, int node, tb_error *err) { return unary(g, node, DT_F32, NULL, NULL, err); }
+static int shape_leakyrelu(tb_graph *g, int node, tb_error *err) { return unary(g, node, DT_F32, "alpha", NULL, err); }
+static int shape_tanh(tb_graph *g, int node, tb_error *err) { return unary(g, node, DT_F32, NULL, NULL, err); }
+static int shape_exp(tb_graph *g, int node, tb_error *err) { return unary(g, node, DT_F32, NULL, NULL, err); }
+static int shape_log(tb_graph *g, int node, tb_error *err) { return unary(g, node, DT_F32, NULL, NULL, err); }
+static int shape_sqrt(tb_graph *g, int node, tb_error *err) { return unary(g, node, DT_F32, NULL, NULL, err); }
+static int shape_reciprocal(tb_graph *g, int node, tb_error *err) { return unary(g, node, DT_F32, NULL, NULL, err); }
+static int shape_abs(tb_graph *g, int node, tb_error *err) {
+    return unary(g, node,
+                 DT_F32 | DT(TB_I8) | DT(TB_I16) | DT(TB_I32) | DT(TB_I64) | DT(TB_U8) | DT(TB_U16) | DT(TB_U32) |
+                     DT(TB_U64),
+                 NULL, NULL, err);
+}
+static int shape_neg(tb_graph *g, int node, tb_error *err) {
+    return unary(g, node, DT_F32 | DT(TB_I8) | DT(TB_I16) | DT(TB_I32) | DT(TB_I64), NULL, NULL, err);
+}
+
+int tb_clip_resolve(tb_graph *g, int node, float *lo, float *hi, tb_error *err) {
+    if (check_node(g, node, err)) return 1;
+    *lo = -FLT_MAX;
+    *hi = FLT_MAX;
+    if (opset_of(g) < 11) {
+        /* Clip-6: min/max are attributes, defaulting to the float range. */
+        if (want_io(g, node, 1, 1, 1, 1, err)) return 1;
+        return attr_float(g, node, "min", -FLT_MAX, lo, err) || attr_float(g, node, "max", FLT_MAX, hi, err);
+    }
+    /* Clip-11: min/max are optional scalar inputs. */
+    if (want_io(g, node, 1, 3, 1, 1, err)) return 1;
+    if (no_attr(g, node, "min", "became an input in opset 11", err) ||
+        no_attr(g, node, "max", "became an input in opset 11", err))
+        return 1;
+    static const char *const names[3] = {"input", "min", "max"};
+    for (int i = 1; i < 3; i++) {
+        tb_value *v = in(g, node, i);
+        if (!v) continue;
+        if (want_same_dtype(g, node, 0, i, err) || input_scalar(g, node, i, names[i], err)) return 1;
+        *(i == 1 ? lo : hi) = (float)elem_double(v->dtype, v->data, 0);
+    }
+    return 0;
+}
+
+static int shape_clip(tb_graph *g, int node, tb_error *err) {
+    float lo, hi;
+    if (want_io(g, node, 1, 3, 1, 1, err) || want_dtype(g, node, 0, DT_F32, err)) return 1;
+    if (tb_clip_resolve(g, node, &lo, &hi, err)) return 1;
+    return same_out(g, node, 0, in(g, node, 0), err);
+}
+
+/* ---- reductions and normalisation ---------------------------------------- */
+
+int tb_reduce_axes(tb_graph *g, int node, int *mask, int *keepdims, tb_error *err) {
+    if (check_node(g, node, err) || want_io(g, node, 1, 2, 1, 1, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    if (attr_bool(g, node, "keepdims", 1, keepdims, err)) return 1;
+    int64_t axes[TB_MAX_RANK];
+    int n;
+    if (opset_of(g) < 18) {
+        if (NODE(g, node)->n_inputs > 1) FAIL("axes is an attribute before opset 18, but the node has 2 inputs");
+        if (attr_ints(g, node, "axes", axes, TB_MAX_RANK, &n, err)) return 1;
+        if (n == 0) n = -1; /* an empty list reduces everything, like an absent one */
+    } else {
+        /* ReduceMean-18: axes became an optional input; noop_with_empty_axes. */
+        int noop;
+        if (attr_bool(g, node, "noop_with_empty_axes", 0, &noop, err)) return 1;
+        n = -1;
+        if (in(g, node, 1) && input_ints(g, node, 1, "axes", axes, TB_MAX_RANK, &n, err)) return 1;
+        if (n <= 0 && noop) n = 0;
+        else if (n == 0) n = -1;
+    }
+    for (int d = 0; d < x->rank; d++) mask[d] = n < 0; /* absent axes: reduce all */
+    for (int k = 0; k < n; k++) {
+        int a;
+        if (norm_axis(g, node, axes[k], x->rank, "axis", err, &a)) return 1;
+        mask[a] = 1; /* a repeated axis is harmless */
+    }
+    return 0;
+}
+
+static int shape_reducemean(tb_graph *g, int node, tb_error *err) {
+    int mask[TB_MAX_RANK], keep;
+    if (want_io(g, node, 1, 2, 1, 1, err) || want_dtype(g, node, 0, DT_F32, err)) return 1;
+    if (tb_reduce_axes(g, node, mask, &keep, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    int64_t od[TB_MAX_RANK];
+    int r = 0;
+    for (int d = 0; d < x->rank; d++) {
+        if (!mask[d]) od[r++] = x->dims[d];
+        else if (keep) od[r++] = 1;
+    }
+    return set_out(g, node, 0, TB_F32, r, od, err);
+}
+
+int tb_softmax_axis(tb_graph *g, int node, int *axis, int *coerce_2d, tb_error *err) {
+    if (check_node(g, node, err) || want_io(g, node, 1, 1, 1, 1, err)) return 1;
+    if (want_rank(g, node, 0, 1, TB_MAX_RANK, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    int old = opset_of(g) < 13;
+    int64_t a;
+    /* Softmax before opset 13: axis defaults to 1 and the input is coerced to
+     * 2-D [prod(dims[:axis]), prod(dims[axis:])]; from 13: one axis, default -1. */
+    if (attr_int(g, node, "axis", old ? 1 : -1, &a, err)) return 1;
+    if (norm_axis(g, node, a, x->rank, "axis", err, axis)) return 1;
+    *coerce_2d = old && *axis < x->rank - 1;
+    if (*coerce_2d && (span_product(x->dims, 0, *axis) < 0 || span_product(x->dims, *axis, x->rank) < 0))
+        FAIL("tensor too large");
+    return 0;
+}
+
+static int shape_softmax(tb_graph *g, int node, tb_error *err) {
+    int axis, c2;
+    if (want_io(g, node, 1, 1, 1, 1, err) || want_dtype(g, node, 0, DT_F32, err)) return 1;
+    if (tb_softmax_axis(g, node, &axis, &c2, err)) return 1;
+    return same_out(g, node, 0, in(g, node, 0), err);
+}
+
+/* ---- data movement ---------------------------------------------------- */
+
+static int shape_identity(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 1, 1, 1, 1, err)) return 1;
+    return same_out(g, node, 0, in(g, node, 0), err);
+}
+
+static int shape_dropout(tb_graph *g, int node, tb_error *err) {
+    int opset = opset_of(g);
+    if (want_io(g, node, 1, opset < 12 ? 1 : 3, 1, 2, err)) return 1;
+    if (want_dtype(g, node, 0, DT_F32 | DT(TB_F64), err)) return 1;
+    tb_value *x = in(g, node, 0), *tm = in(g, node, 2);
+    if (tm) {
+        /* Dropout-12: training_mode input; only inference (false) is supported. */
+        if (input_scalar(g, node, 2, "training_mode", err)) return 1;
+        if (elem_double(tm->dtype, tm->data, 0) != 0) FAIL("training_mode=true is not supported");
+    }
+    if (same_out(g, node, 0, x, err)) return 1;
+    /* The mask is T (the input's type) in Dropout-7, bool from opset 10; in
+     * inference it is all true. */
+    return set_out(g, node, 1, opset < 10 ? x->dtype : TB_BOOL, x->rank, x->dims, err);
+}
+
+int tb_flatten_axis(tb_graph *g, int node, int *axis, tb_error *err) {
+    if (check_node(g, node, err) || want_io(g, node, 1, 1, 1, 1, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    int64_t a;
+    if (attr_int(g, node, "axis", 1, &a, err)) return 1;
+    /* Flatten: axis in [-r, r]; negative adds r (so -1 is r-1, not r); r gives [numel, 1]. */
+    if (a < -(int64_t)x->rank || a > x->rank)
+        FAIL("axis %lld is out of range for rank %d (accepted: %d to %d)", (long long)a, x->rank, -x->rank, x->rank);
+    *axis = (int)(a < 0 ? a + x->rank : a);
+    return 0;
+}
+
+static int shape_flatten(tb_graph *g, int node, tb_error *err) {
+    int axis;
+    if (tb_flatten_axis(g, node, &axis, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    int64_t od[2] = {span_product(x->dims, 0, axis), span_product(x->dims, axis, x->rank)};
+    if (od[0] < 0 || od[1] < 0) FAIL("tensor too large");
+    return set_out(g, node, 0, x->dtype, 2, od, err);
+}
+
+static int shape_reshape(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 2, 2, 1, 1, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    int64_t s[TB_MAX_RANK];
+    int n, allowzero;
+    if (input_ints(g, node, 1, "shape", s, TB_MAX_RANK, &n, err)) return 1;
+    if (in(g, node, 1)->rank != 1) FAIL("the 'shape' input must be 1-D, got rank %d", in(g, node, 1)->rank);
+    if (attr_bool(g, node, "allowzero", 0, &allowzero, err)) return 1;
+    int infer = -1, zero = 0;
+    int64_t known = 1;
+    for (int i = 0; i < n; i++) {
+        if (s[i] == -1) {
+            if (infer >= 0) FAIL("shape has more than one -1");
+            infer = i;
+            continue;
+        }
+        if (s[i] < -1) FAIL("shape[%d] = %lld is negative", i, (long long)s[i]);
+        if (s[i] == 0 && !allowzero) {
+            /* Reshape: 0 copies the input dim at the same index (unless allowzero=1). */
+            if (i >= x->rank) FAIL("shape[%d] = 0 copies input dim %d, but the input has rank %d", i, i, x->rank);
+            s[i] = x->dims[i];
+        }
+        if (s[i] > DIM_MAX) FAIL("tensor too large: shape[%d] = %lld", i, (long long)s[i]);
+        if (s[i] == 0) zero = 1;
+        else if (!zero) {
+            known *= s[i];
+            if (known > DIM_MAX) FAIL("tensor too large");
+        }
+    }
+    if (zero) known = 0;
+    int64_t numel = tb_value_numel(x);
+    if (infer >= 0) {
+        /* -1 takes whatever is left; with allowzero=1 a 0 next to -1 is invalid. */
+        if (known == 0) FAIL("shape has -1 next to a 0 dim: the -1 cannot be inferred");
+        if (numel % known) {
+            char s1[SHAPE_BUF];
+            FAIL("cannot reshape %s (%lld elements) into a multiple of %lld", fmt_shape(s1, sizeof s1, x->rank, x->dims),
+                 (long long)numel, (long long)known);
+        }
+        s[infer] = numel / known;
+        known = numel;
+    }
+    if (known != numel) {
+        char s1[SHAPE_BUF], s2[SHAPE_BUF];
+        FAIL("cannot reshape %s (%lld elements) into %s (%lld elements)", fmt_shape(s1, sizeof s1, x->rank, x->dims),
+             (long long)numel, fmt_shape(s2, sizeof s2, n, s), (long long)known);
+    }
+    return set_out(g, node, 0, x->dtype, n, s, err);
+}
+
+/* Squeeze / Unsqueeze axes: attribute before opset 13, input from 13.
+ * *n = -1 when absent. */
+static int read_axes(tb_graph *g, int node, int64_t *axes, int *n, tb_error *err) {
+    int opset = opset_of(g);
+    *n = -1;
+    if (opset < 13) {
+        if (want_io(g, node, 1, 1, 1, 1, err)) return 1;
+        return attr_ints(g, node, "axes", axes, TB_MAX_RANK, n, err);
+    }
+    if (want_io(g, node, 1, 2, 1, 1, err)) return 1;
+    if (no_attr(g, node, "axes", "became an input in opset 13", err)) return 1;
+    if (in(g, node, 1) && input_ints(g, node, 1, "axes", axes, TB_MAX_RANK, n, err)) return 1;
+    return 0;
+}
+
+static int shape_squeeze(tb_graph *g, int node, tb_error *err) {
+    int64_t axes[TB_MAX_RANK];
+    int n, mask[TB_MAX_RANK] = {0};
+    if (read_axes(g, node, axes, &n, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    for (int k = 0; k < n; k++) {
+        int a;
+        if (norm_axis(g, node, axes[k], x->rank, "axis", err, &a)) return 1;
+        if (x->dims[a] != 1) FAIL("cannot squeeze axis %d of size %lld", a, (long long)x->dims[a]);
+        mask[a] = 1;
+    }
+    /* Squeeze without axes removes every dim of size 1. */
+    int64_t od[TB_MAX_RANK];
+    int r = 0;
+    for (int d = 0; d < x->rank; d++)
+        if (!(n < 0 ? x->dims[d] == 1 : mask[d])) od[r++] = x->dims[d];
+    return set_out(g, node, 0, x->dtype, r, od, err);
+}
+
+static int shape_unsqueeze(tb_graph *g, int node, tb_error *err) {
+    int64_t axes[TB_MAX_RANK];
+    int n, mask[TB_MAX_RANK] = {0};
+    if (read_axes(g, node, axes, &n, err)) return 1;
+    if (n < 0) FAIL("the 'axes' %s is required", opset_of(g) < 13 ? "attribute" : "input");
+    tb_value *x = in(g, node, 0);
+    int r = x->rank + n;
+    if (r > TB_MAX_RANK) FAIL("output rank %d exceeds the supported maximum %d", r, TB_MAX_RANK);
+    for (int k = 0; k < n; k++) {
+        int a;
+        /* Unsqueeze: axes refer to the output, in [-r_out, r_out-1]; no repeats. */
+        if (norm_axis(g, node, axes[k], r, "axis", err, &a)) return 1;
+        if (mask[a]) FAIL("axis %d is repeated in axes", a);
+        mask[a] = 1;
+    }
+    int64_t od[TB_MAX_RANK];
+    for (int d = 0, j = 0; d < r; d++) od[d] = mask[d] ? 1 : x->dims[j++];
+    return set_out(g, node, 0, x->dtype, r, od, err);
+}
+
+int tb_transpose_perm(tb_graph *g, int node, int *perm, tb_error *err) {
+    if (check_node(g, node, err) || want_io(g, node, 1, 1, 1, 1, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    int64_t p[TB_MAX_RANK];
+    int n, seen[TB_MAX_RANK] = {0};
+    if (attr_ints(g, node, "perm", p, TB_MAX_RANK, &n, err)) return 1;
+    if (n < 0) {
+        /* Transpose: perm defaults to reversing the dims. */
+        for (int i = 0; i < x->rank; i++) perm[i] = x->rank - 1 - i;
+        return 0;
+    }
+    if (n != x->rank) FAIL("perm has %d values, expected %d (the input rank)", n, x->rank);
+    for (int i = 0; i < n; i++) {
+        if (p[i] < 0 || p[i] >= x->rank) FAIL("perm[%d] = %lld is out of range for rank %d", i, (long long)p[i], x->rank);
+        if (seen[p[i]]) FAIL("perm is not a permutation: %lld appears twice", (long long)p[i]);
+        seen[p[i]] = 1;
+        perm[i] = (int)p[i];
+    }
+    return 0;
+}
+
+static int shape_transpose(tb_graph *g, int node, tb_error *err) {
+    int perm[TB_MAX_RANK];
+    if (tb_transpose_perm(g, node, perm, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    int64_t od[TB_MAX_RANK];
+    for (int i = 0; i < x->rank; i++) od[i] = x->dims[perm[i]];
+    return set_out(g, node, 0, x->dtype, x->rank, od, err);
+}
+
+int tb_concat_axis(tb_graph *g, int node, int *axis, tb_error *err) {
+    if (check_node(g, node, err) || want_io(g, node, 1, TB_MAX_IO, 1, 1, err)) return 1;
+    const tb_node *n = NODE(g, node);
+    for (int i = 0; i < n->n_inputs; i++)
+        if (n->inputs[i] < 0) FAIL("input %d is missing", i);
+    if (!tb_node_attr(n, "axis")) FAIL("attribute 'axis' is required");
+    int64_t a;
+    if (attr_int(g, node, "axis", 0, &a, err)) return 1;
+    return norm_axis(g, node, a, in(g, node, 0)->rank, "axis", err, axis);
+}
+
+static int shape_concat(tb_graph *g, int node, tb_error *err) {
+    int axis;
+    if (tb_concat_axis(g, node, &axis, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    int64_t od[TB_MAX_RANK];
+    for (int d = 0; d < x->rank; d++) od[d] = x->dims[d];
+    for (int i = 1; i < NODE(g, node)->n_inputs; i++) {
+        tb_value *v = in(g, node, i);
+        if (want_same_dtype(g, node, 0, i, err)) return 1;
+        if (v->rank != x->rank) FAIL("input %d has rank %d, expected %d", i, v->rank, x->rank);
+        for (int d = 0; d < x->rank; d++)
+            if (d != axis && v->dims[d] != x->dims[d])
+                FAIL("input %d has dim %d = %lld, expected %lld (only axis %d may differ)", i, d,
+                     (long long)v->dims[d], (long long)x->dims[d], axis);
+        od[axis] += v->dims[axis]; /* each <= 2^31-1: no overflow over 16 inputs */
+    }
+    return set_out(g, node, 0, x->dtype, x->rank, od, err);
+}
+
+int tb_split_resolve(tb_graph *g, int node, int *axis, int64_t *sizes, tb_error *err) {
+    int opset = opset_of(g);
+    if (check_node(g, node, err) || want_io(g, node, 1, opset < 13 ? 1 : 2, 1, TB_MAX_IO, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    int nout = NODE(g, node)->n_outputs;
+    int64_t a, s[TB_MAX_IO];
+    int n = -1;
+    if (attr_int(g, node, "axis", 0, &a, err) || norm_axis(g, node, a, x->rank, "axis", err, axis)) return 1;
+    if (opset < 13) {
+        if (attr_ints(g, node, "split", s, TB_MAX_IO, &n, err)) return 1;
+    } else {
+        /* Split-13: 'split' became an optional input. */
+        if (no_attr(g, node, "split", "became an input in opset 13", err)) return 1;
+        if (in(g, node, 1) && input_ints(g, node, 1, "split", s, TB_MAX_IO, &n, err)) return 1;
+        if (n == 0) n = -1; /* an empty split tensor reads as absent */
+    }
+    int64_t d = x->dims[*axis];
+    if (n < 0) {
+        /* Without 'split' the axis is divided equally between the outputs. */
+        if (d % nout) FAIL("axis %d of size %lld cannot be split equally into %d outputs", *axis, (long long)d, nout);
+        for (int k = 0; k < nout; k++) sizes[k] = d / nout;
+        return 0;
+    }
+    if (n != nout) FAIL("split has %d values but the node has %d outputs", n, nout);
+    int64_t sum = 0;
+    for (int k = 0; k < n; k++) {
+        if (s[k] < 0 || s[k] > DIM_MAX) FAIL("split[%d] = %lld is invalid", k, (long long)s[k]);
+        sum += s[k];
+        sizes[k] = s[k];
+    }
+    if (sum != d) FAIL("split sums to %lld but axis %d has size %lld", (long long)sum, *axis, (long long)d);
+    return 0;
+}
+
+static int shape_split(tb_graph *g, int node, tb_error *err) {
+    int axis;
+    int64_t sizes[TB_MAX_IO];
+    if (tb_split_resolve(g, node, &axis, sizes, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    int64_t od[TB_MAX_RANK];
+    for (int d = 0; d < x->rank; d++) od[d] = x->dims[d];
+    for (int k = 0; k < NODE(g, node)->n_outputs; k++) {
+        od[axis] = sizes[k];
+        if (set_out(g, node, k, x->dtype, x->rank, od, err)) return 1;
+    }
+    return 0;
+}
+
+/* Slice: start/step per input dim and the output dims. */
+static int slice_compute(tb_graph *g, int node, int64_t *start, int64_t *step, int64_t *od, tb_error *err) {
+    int opset = opset_of(g);
+    if (check_node(g, node, err)) return 1;
+    int64_t st[TB_MAX_RANK], en[TB_MAX_RANK], ax[TB_MAX_RANK], sp[TB_MAX_RANK];
+    int ns, ne, na = -1, np = -1;
+    if (opset < 10) {
+        /* Slice-1: starts/ends/axes are attributes, steps are all 1. */
+        if (want_io(g, node, 1, 1, 1, 1, err)) return 1;
+        if (attr_ints(g, node, "starts", st, TB_MAX_RANK, &ns, err) ||
+            attr_ints(g, node, "ends", en, TB_MAX_RANK, &ne, err) ||
+            attr_ints(g, node, "axes", ax, TB_MAX_RANK, &na, err))
+            return 1;
+        if (ns < 0 || ne < 0) FAIL("attributes 'starts' and 'ends' are required");
+    } else {
+        /* Slice-10: starts, ends, axes, steps are (constant) inputs. */
+        if (want_io(g, node, 3, 5, 1, 1, err)) return 1;
+        if (input_ints(g, node, 1, "starts", st, TB_MAX_RANK, &ns, err) ||
+            input_ints(g, node, 2, "ends", en, TB_MAX_RANK, &ne, err))
+            return 1;
+        if (in(g, node, 3) && input_ints(g, node, 3, "axes", ax, TB_MAX_RANK, &na, err)) return 1;
+        if (in(g, node, 4) && input_ints(g, node, 4, "steps", sp, TB_MAX_RANK, &np, err)) return 1;
+    }
+    tb_value *x = in(g, node, 0);
+    int r = x->rank;
+    if (ns != ne) FAIL("starts has %d values but ends has %d", ns, ne);
+    if (na >= 0 && na != ns) FAIL("axes has %d values but starts has %d", na, ns);
+    if (np >= 0 && np != ns) FAIL("steps has %d values but starts has %d", np, ns);
+    if (na < 0 && ns > r) FAIL("starts has %d values, more than the input rank %d", ns, r);
+    int seen[TB_MAX_RANK] = {0};
+    for (int d = 0; d < r; d++) {
+        start[d] = 0;
+        step[d] = 1;
+        od[d] = x->dims[d];
+    }
+    for (int k = 0; k < ns; k++) {
+        int a = k;
+        if (na >= 0 && norm_axis(g, node, ax[k], r, "axis", err, &a)) return 1;
+        if (seen[a]) FAIL("axis %d appears twice in axes", a);
+        seen[a] = 1;
+        int64_t d = x->dims[a], s = st[k], e = en[k], p = np >= 0 ? sp[k] : 1, cnt;
+        if (p == 0) FAIL("steps[%d] is 0", k);
+        /* Slice: negative starts/ends count from the end (dim added once);
+         * then step > 0 clamps both to [0, d], step < 0 clamps start to
+         * [0, d-1] and end to [-1, d-1]; INT64_MAX / INT64_MIN ends so clamp. */
+        if (s < 0) s += d;
+        if (e < 0) e += d;
+        if (d == 0) {
+            s = 0;
+            cnt = 0;
+        } else if (p > 0) {
+            s = s < 0 ? 0 : s > d ? d : s;
+            e = e < 0 ? 0 : e > d ? d : e;
+            cnt = e > s ? 1 + (e - s - 1) / p : 0;
+        } else {
+            s = s < 0 ? 0 : s > d - 1 ? d - 1 : s;
+            e = e < -1 ? -1 : e > d - 1 ? d - 1 : e;
+            /* (s-e-1)/p truncates toward zero with p < 0: this is 1 + floor((s-e-1)/|p|), no -p overflow. */
+            cnt = s > e ? 1 - (s - e - 1) / p : 0;
+        }
+        start[a] = cnt ? s : 0; /* an empty result reads nothing: keep offsets in range */
+        step[a] = p;
+        od[a] = cnt;
+    }
+    return 0;
+}
+
+int tb_slice_resolve(tb_graph *g, int node, int64_t start[TB_MAX_RANK], int64_t step[TB_MAX_RANK], tb_error *err) {
+    int64_t od[TB_MAX_RANK];
+    return slice_compute(g, node, start, step, od, err);
+}
+
+static int shape_slice(tb_graph *g, int node, tb_error *err) {
+    int64_t start[TB_MAX_RANK], step[TB_MAX_RANK], od[TB_MAX_RANK];
+    if (slice_compute(g, node, start, step, od, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    return set_out(g, node, 0, x->dtype, x->rank, od, err);
+}
+
+int tb_gather_axis(tb_graph *g, int node, int *axis, tb_error *err) {
+    if (check_node(g, node, err) || want_io(g, node, 2, 2, 1, 1, err)) return 1;
+    if (want_rank(g, node, 0, 1, TB_MAX_RANK, err)) return 1;
+    int64_t a;
+    if (attr_int(g, node, "axis", 0, &a, err)) return 1;
+    return norm_axis(g, node, a, in(g, node, 0)->rank, "axis", err, axis);
+}
+
+static int shape_gather(tb_graph *g, int node, tb_error *err) {
+    int axis;
+    if (tb_gather_axis(g, node, &axis, err) || want_dtype(g, node, 1, DT_INDEX, err)) return 1;
+    tb_value *x = in(g, node, 0), *idx = in(g, node, 1);
+    int r = x->rank + idx->rank - 1;
+    if (r > TB_MAX_RANK) FAIL("output rank %d exceeds the supported maximum %d", r, TB_MAX_RANK);
+    if (idx->data) {
+        /* Gather: indices in [-d, d-1] (negative counts from the end); out of
+         * range is an error in ONNX. Checked here when known. */
+        int64_t d = x->dims[axis], cnt = tb_value_numel(idx);
+        for (int64_t i = 0; i < cnt; i++) {
+            int64_t v = elem_i64(idx->dtype, idx->data, i);
+            if (v < -d || v >= d) FAIL("index %lld is out of range for axis %d of size %lld", (long long)v, axis, (long long)d);
+        }
+    }
+    /* Output: data.dims[:axis] + indices.dims + data.dims[axis+1:]. */
+    int64_t od[TB_MAX_RANK];
+    int k = 0;
+    for (int i = 0; i < axis; i++) od[k++] = x->dims[i];
+    for (int i = 0; i < idx->rank; i++) od[k++] = idx->dims[i];
+    for (int i = axis + 1; i < x->rank; i++) od[k++] = x->dims[i];
+    return set_out(g, node, 0, x->dtype, r, od, err);
+}
+
+int tb_pad_resolve(tb_graph *g, int node, int64_t pads[2 * TB_MAX_RANK], int *mode, double *value, tb_error *err) {
+    int opset = opset_of(g);
+    if (check_node(g, node, err)) return 1;
+    int n;
+    const char *m;
+    *value = 0;
+    if (opset < 11) {
+        /* Pad-2: pads and value are attributes. */
+        if (want_io(g, node, 1, 1, 1, 1, err)) return 1;
+        float f;
+        if (attr_ints(g, node, "pads", pads, 2 * TB_MAX_RANK, &n, err) || attr_float(g, node, "value", 0, &f, err))
+            return 1;
+        if (n < 0) FAIL("attribute 'pads' is required");
+        *value = f;
+    } else {
+        /* Pad-11: pads and constant_value are inputs (axes from opset 18). */
+        if (want_io(g, node, 2, opset < 18 ? 3 : 4, 1, 1, err)) return 1;
+        if (in(g, node, 3)) FAIL("the 'axes' input is not supported");
+        if (input_ints(g, node, 1, "pads", pads, 2 * TB_MAX_RANK, &n, err)) return 1;
+        tb_value *cv = in(g, node, 2);
+        if (cv) {
+            if (want_same_dtype(g, node, 0, 2, err) || input_scalar(g, node, 2, "constant_value", err)) return 1;
+            *value = elem_double(cv->dtype, cv->data, 0);
+        }
+    }
+    if (attr_string(g, node, "mode", "constant", &m, err)) return 1;
+    if (!strcmp(m, "constant")) *mode = 0;
+    else if (!strcmp(m, "reflect")) *mode = 1;
+    else if (!strcmp(m, "edge")) *mode = 2;
+    else FAIL("mode '%s' is not supported (constant, reflect or edge)", m);
+    if (*mode) *value = 0;
+    tb_value *x = in(g, node, 0);
+    int r = x->rank;
+    if (n != 2 * r) FAIL("pads must have %d values, got %d", 2 * r, n);
+    for (int i = 0; i < 2 * r; i++) {
+        int64_t p = pads[i], d = x->dims[i % r];
+        if (p < 0) FAIL("negative pads are not supported (pads[%d] = %lld)", i, (long long)p);
+        if (p > DIM_MAX) FAIL("tensor too large: pads[%d] = %lld", i, (long long)p);
+        /* reflect mirrors without repeating the edge: each pad must be < dim. */
+        if (*mode == 1 && p > 0 && p >= d)
+            FAIL("reflect pad %lld on axis %d must be smaller than the dim (%lld)", (long long)p, i % r, (long long)d);
+        if (*mode == 2 && p > 0 && d == 0) FAIL("edge padding of the empty axis %d", i % r);
+    }
+    return 0;
+}
+
+static int shape_pad(tb_graph *g, int node, tb_error *err) {
+    int64_t pads[2 * TB_MAX_RANK];
+    int mode;
+    double value;
+    if (tb_pad_resolve(g, node, pads, &mode, &value, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    int64_t od[TB_MAX_RANK];
+    for (int d = 0; d < x->rank; d++) od[d] = x->dims[d] + pads[d] + pads[d + x->rank]; /* < 2^33 */
+    return set_out(g, node, 0, x->dtype, x->rank, od, err);
+}
+
+static int shape_expand(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 2, 2, 1, 1, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    int64_t s[TB_MAX_RANK], od[TB_MAX_RANK];
+    int n, r;
+    if (input_ints(g, node, 1, "shape", s, TB_MAX_RANK, &n, err)) return 1;
+    if (in(g, node, 1)->rank != 1) FAIL("the 'shape' input must be 1-D, got rank %d", in(g, node, 1)->rank);
+    for (int i = 0; i < n; i++)
+        if (s[i] < 0) FAIL("shape[%d] = %lld is negative", i, (long long)s[i]);
+    /* Expand broadcasts bidirectionally: a 1 in 'shape' keeps the input dim. */
+    if (tb_broadcast_shape(x->rank, x->dims, n, s, &r, od)) {
+        char s1[SHAPE_BUF], s2[SHAPE_BUF];
+        FAIL("input of shape %s cannot be expanded to %s", fmt_shape(s1, sizeof s1, x->rank, x->dims),
+             fmt_shape(s2, sizeof s2, n, s));
+    }
+    return set_out(g, node, 0, x->dtype, r, od, err);
+}
+
+static int shape_cast(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 1, 1, 1, 1, err)) return 1;
+    int64_t to;
+    if (!tb_node_attr(NODE(g, node), "to")) FAIL("attribute 'to' is required");
+    if (attr_int(g, node, "to", 0, &to, err)) return 1;
+    tb_dtype t = to > 0 && to < 1000 ? tb_dtype_from_onnx((int)to) : TB_DTYPE_NONE;
+    if (t == TB_DTYPE_NONE) FAIL("Cast to ONNX type %lld is not supported", (long long)to);
+    tb_value *x = in(g, node, 0);
+    return set_out(g, node, 0, t, x->rank, x->dims, err);
+}
+
+/* ---- shape computation -------------------------------------------------- */
+
+static int shape_shape(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 1, 1, 1, 1, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    int64_t start = 0, end = x->rank;
+    if (opset_of(g) >= 15) {
+        /* Shape-15: start/end select dims, negative from the back, clamped to [0, r]. */
+        if (attr_int(g, node, "start", 0, &start, err) || attr_int(g, node, "end", x->rank, &end, err)) return 1;
+        if (start < 0) start += x->rank;
+        if (end < 0) end += x->rank;
+        start = start < 0 ? 0 : start > x->rank ? x->rank : start;
+        end = end < 0 ? 0 : end > x->rank ? x->rank : end;
+    } else if (no_attr(g, node, "start", "needs opset 15", err) || no_attr(g, node, "end", "needs opset 15", err)) {
+        return 1;
+    }
+    int64_t len = end > start ? end - start : 0;
+    if (!present_out(g, node, 0)) return 0;
+    tb_value *y = &g->values[NODE(g, node)->outputs[0]];
+    /* Static shapes: the output is a constant now, so it folds without an evaluator. */
+    int reuse = y->data && y->dtype == TB_I64 && y->rank == 1 && y->dims[0] == len;
+    if (!reuse) y->data = NULL;
+    if (set_out(g, node, 0, TB_I64, 1, &len, err)) return 1;
+    if (!reuse) y->data = tb_alloc(g->pool, len ? (size_t)len * sizeof(int64_t) : 1);
+    for (int64_t i = 0; i < len; i++) memcpy((char *)y->data + i * 8, &x->dims[start + i], 8);
+    return 0;
+}
+
+static int shape_constantofshape(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 1, 1, 1, 1, err)) return 1;
+    int64_t s[TB_MAX_RANK];
+    int n;
+    if (input_ints(g, node, 0, "input", s, TB_MAX_RANK, &n, err)) return 1;
+    if (in(g, node, 0)->rank != 1) FAIL("the 'input' input must be 1-D, got rank %d", in(g, node, 0)->rank);
+    for (int i = 0; i < n; i++)
+        if (s[i] < 0) FAIL("shape[%d] = %lld is negative", i, (long long)s[i]);
+    tb_dtype t = TB_F32; /* ConstantOfShape: value defaults to float 0 */
+    const tb_attr *a = tb_node_attr(NODE(g, node), "value");
+    if (a) {
+        const tb_value *v = a->t;
+        if (a->kind != TB_ATTR_TENSOR || !v) FAIL("attribute 'value' must be a tensor");
+        if ((int)v->dtype <= (int)TB_DTYPE_NONE || (int)v->dtype >= (int)TB_DTYPE_COUNT)
+            FAIL("attribute 'value' has an unsupported dtype");
+        if (v->rank < 0 || v->rank > 1 || checked_numel(v->rank, v->dims) != 1 || !v->data)
+            FAIL("attribute 'value' must hold exactly one element");
+        t = v->dtype;
+    }
+    return set_out(g, node, 0, t, n, s, err);
+}
+
+static int shape_range(tb_graph *g, int node, tb_error *err) {
+    static const char *const names[3] = {"start", "limit", "delta"};
+    if (want_io(g, node, 3, 3, 1, 1, err)) return 1;
+    for (int i = 0; i < 3; i++) {
+        tb_value *v = in(g, node, i);
+        if (want_dtype(g, node, i, DT_F32 | DT(TB_F64) | DT(TB_I16) | DT(TB_I32) | DT(TB_I64), err) ||
+            want_same_dtype(g, node, 0, i, err))
+            return 1;
+        if (!v->data) FAIL("the '%s' input must be a constant (tyboxc needs static shapes)", names[i]);
+        if (input_scalar(g, node, i, names[i], err)) return 1;
+    }
+    tb_dtype t = in(g, node, 0)->dtype;
+    const void *ds = in(g, node, 0)->data, *dl = in(g, node, 1)->data, *dd = in(g, node, 2)->data;
+    int64_t count;
+    /* Range: count = max(ceil((limit - start) / delta), 0). */
+    if (t == TB_F32 || t == TB_F64) {
+        double s = elem_double(t, ds, 0), l = elem_double(t, dl, 0), d = elem_double(t, dd, 0);
+        if (d == 0) FAIL("delta is 0");
+        /* onnxruntime subtracts in the element type, then divides in double. */
+        double diff = t == TB_F32 ? (double)((float)l - (float)s) : l - s;
+        double c = ceil(diff / d);
+        if (c != c) FAIL("start, limit or delta is not a number");
+        if (c > (double)DIM_MAX) FAIL("tensor too large: Range would have %g elements", c);
+        count = c > 0 ? (int64_t)c : 0;
+    } else {
+        int64_t s = elem_i64(t, ds, 0), l = elem_i64(t, dl, 0), d = elem_i64(t, dd, 0);
+        if (d == 0) FAIL("delta is 0");
+        uint64_t diff, step;
+        if (d > 0 && l > s) {
+            diff = (uint64_t)l - (uint64_t)s;
+            step = (uint64_t)d;
+        } else if (d < 0 && l < s) {
+            diff = (uint64_t)s - (uint64_t)l;
+            step = (uint64_t)0 - (uint64_t)d;
+        } else {
+            diff = 0;
+            step = 1;
+        }
+        uint64_t c = diff / step + (diff % step != 0);
+        if (c > (uint64_t)DIM_MAX) FAIL("tensor too large: Range would have %llu elements", (unsigned long long)c);
+        count = (int64_t)c;
+    }
+    return set_out(g, node, 0, t, 1, &count, err);
+}
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+typedef int (*shape_fn)(tb_graph *g, int node, tb_error *err);
+
+/* Every op in ops.def needs a shape_<stem> above: a missing one is an
+ * undeclared identifier here, i.e. a compile error. */
+static const shape_fn shape_fns[TB_OP_COUNT] = {
+#define OP(id, onnx, stem) [TB_OP_##id] = shape_##stem,
+#include "ops.def"
+#undef OP
+};
+
+/* Ops whose node must not be folded even when all inputs are constant
+ * (none for now). */
+static const unsigned char never_fold[TB_OP_COUNT] = {0};
+
+int tb_infer_node(tb_graph *g, int node, tb_error *err) {
+    if (node < 0 || node >= g->n_nodes) return tb_error_set(err, "node %d does not exist", node);
+    if (g->nodes[node].dead) return 0;
+    if (check_node(g, node, err)) return 1;
+    return shape_fns[g->nodes[node].op](g, node, err);
+}
+
+int tb_infer_shapes_folding(tb_graph *g, tb_fold_fn fold, tb_error *err) {
+    /* fold may add nodes or values: re-read g->n_nodes and re-fetch nodes. */
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (g->nodes[i].dead) continue;
+        if (tb_infer_node(g, i, err)) return 1;
+        const tb_node *n = &g->nodes[i];
+        if (!fold || never_fold[n->op]) continue;
+        int all_const = 1, outs_known = n->n_outputs > 0;
+        for (int k = 0; k < n->n_inputs; k++)
+            if (n->inputs[k] >= 0 && !g->values[n->inputs[k]].data) all_const = 0;
+        /* A node whose outputs inference already made constant (Shape, whose
+         * input need not be constant) folds too, so no live node is left
+         * producing a constant. */
+        for (int k = 0; k < n->n_outputs; k++)
+            if (n->outputs[k] >= 0 && !g->values[n->outputs[k]].data) outs_known = 0;
+        if ((all_const || outs_known) && fold(g, i, err)) return 1;
+    }
+    return 0;
+}
+
+int tb_infer_shapes(tb_graph *g, tb_error *err) { return tb_infer_shapes_folding(g, NULL, err); }

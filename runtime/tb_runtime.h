@@ -1,0 +1,145 @@
+/* tb_runtime.h - the kernels that generated models call.
+ *
+ * Plain C99: no malloc, no stdio, no VLAs. The compiler links the same
+ * kernels to fold constants and to interpret graphs, so what it computes at
+ * compile time is what the device computes.
+ *
+ * Every kernel has the form
+ *     void tb_<kernel>(const tb_<kernel>_params *p, <pointer args...>);
+ * The parameter structs are listed once below as X-macros, so the compiler
+ * can print them as designated initialisers and the header stays the single
+ * description of each kernel:
+ *     static const tb_conv_params P3 = {.n = 1, .c_in = 3, ...};
+ *     tb_conv_f32(&P3, arena + 0, W3, B3, arena + 3072);
+ * I(name) is an int32_t field, F(name) a float, A(name) an int32_t[TB_RT_MAX_RANK].
+ * Tensors are dense row-major (NCHW for images). Element counts are int32_t:
+ * a microcontroller model never holds 2^31 elements.
+ */
+#ifndef TB_RUNTIME_H
+#define TB_RUNTIME_H
+
+#include <stdint.h>
+
+#define TB_RT_MAX_RANK 8
+
+/* Conv, 1-D or 2-D (1-D runs as H = 1), NCHW, grouped (depthwise: group == c_in).
+ * y = clamp(conv(x, w) + b, act_min, act_max). w is [c_out, c_in/group, k_h, k_w];
+ * b may be NULL. Out-of-range input positions read as zero. */
+#define TB_CONV_PARAMS(I, F, A) \
+    I(n) I(c_in) I(h_in) I(w_in) I(c_out) I(h_out) I(w_out) \
+    I(k_h) I(k_w) I(stride_h) I(stride_w) I(dil_h) I(dil_w) \
+    I(pad_top) I(pad_left) I(group) F(act_min) F(act_max)
+
+/* Gemm: y[m,n] = clamp(alpha * A' B' + beta * C, act_min, act_max), with
+ * A' = trans_a ? A^T : A ([m,k]), B' likewise ([k,n]). C (may be NULL) is read
+ * as C[i * c_stride_m + j * c_stride_n]: strides 0 broadcast. */
+#define TB_GEMM_PARAMS(I, F, A) \
+    I(m) I(n) I(k) I(trans_a) I(trans_b) I(c_stride_m) I(c_stride_n) \
+    F(alpha) F(beta) F(act_min) F(act_max)
+
+/* MatMul with broadcast batch dims: for each batch index b (row-major over
+ * batch_dims[0..batch_rank)), y_b[m,n] = a_b[m,k] b_b[k,n]; the batch offset of
+ * a and b is the sum of index*stride over a_batch_strides / b_batch_strides
+ * (in elements, 0 for a broadcast dim). */
+#define TB_MATMUL_PARAMS(I, F, A) \
+    I(m) I(n) I(k) I(batch_rank) A(batch_dims) A(a_batch_strides) A(b_batch_strides)
+
+/* Elementwise binary op with numpy broadcasting: the output has dims[rank];
+ * a and b are read at sum(index_d * a_strides_d) (stride 0: broadcast). */
+enum { TB_BINARY_ADD, TB_BINARY_SUB, TB_BINARY_MUL, TB_BINARY_DIV };
+#define TB_BINARY_PARAMS(I, F, A) \
+    I(op) I(count) I(rank) A(dims) A(a_strides) A(b_strides)
+
+/* Elementwise unary op on count elements; alpha/beta as the op needs them
+ * (clip: [alpha, beta]; hard_sigmoid: alpha*x+beta; leaky_relu: alpha). */
+enum {
+    TB_UNARY_RELU, TB_UNARY_CLIP, TB_UNARY_SIGMOID, TB_UNARY_HARDSIGMOID,
+    TB_UNARY_HARDSWISH, TB_UNARY_LEAKYRELU, TB_UNARY_TANH, TB_UNARY_EXP,
+    TB_UNARY_LOG, TB_UNARY_SQRT, TB_UNARY_ABS, TB_UNARY_NEG, TB_UNARY_RECIPROCAL
+};
+#define TB_UNARY_PARAMS(I, F, A) I(op) I(count) F(alpha) F(beta)
+
+/* BatchNormalization (inference): x is [n, c, inner]. */
+#define TB_BATCHNORM_PARAMS(I, F, A) I(n) I(c) I(inner) F(epsilon)
+
+/* MaxPool / AveragePool, 2-D NCHW (1-D as H = 1). Window positions outside the
+ * input are skipped; average pool divides by the window size clipped to the
+ * padded input (count_include_pad = 1) or to the real input (= 0). */
+#define TB_POOL_PARAMS(I, F, A) \
+    I(n) I(c) I(h_in) I(w_in) I(h_out) I(w_out) I(k_h) I(k_w) \
+    I(stride_h) I(stride_w) I(dil_h) I(dil_w) I(pad_top) I(pad_left) \
+    I(pad_bottom) I(pad_right) I(count_include_pad)
+
+/* Reduction over any set of axes: the input has dims[rank]; input element at
+ * index i goes to output element sum(i_d * out_strides_d) (0 on reduced axes).
+ * MEAN divides by `reduced` (the number of inputs per output). */
+enum { TB_REDUCE_MEAN, TB_REDUCE_SUM, TB_REDUCE_MAX, TB_REDUCE_MIN };
+#define TB_REDUCE_PARAMS(I, F, A) \
+    I(op) I(rank) I(out_count) I(reduced) A(dims) A(out_strides)
+
+/* Softmax over the middle axis of x viewed as [outer, axis, inner]. */
+#define TB_SOFTMAX_PARAMS(I, F, A) I(outer) I(axis) I(inner)
+
+/* Strided copy of elem_size-byte elements: for every index i over dims[rank],
+ * y[out_offset + sum(i_d * out_strides_d)] = x[in_offset + sum(i_d * in_strides_d)]
+ * (offsets and strides in elements). Serves Transpose, Slice, Expand, Concat
+ * and Split (one call per input / output), and plain copies. */
+#define TB_COPY_PARAMS(I, F, A) \
+    I(elem_size) I(rank) I(in_offset) I(out_offset) A(dims) A(in_strides) A(out_strides)
+
+/* Gather along one axis: x viewed as [outer, axis_len, inner] elements of
+ * elem_size bytes; indices (int32 or int64 per index_size, negative counts
+ * from the end) select n_index slices; y is [outer, n_index, inner]. An index
+ * out of range writes zeros (the compiler checks constant indices). */
+#define TB_GATHER_PARAMS(I, F, A) \
+    I(elem_size) I(outer) I(axis_len) I(inner) I(n_index) I(index_size)
+
+/* Pad, float: y has out_dims; y[i] = x[i - pads_begin] inside the input,
+ * otherwise by mode: 0 constant (value), 1 reflect, 2 edge. */
+enum { TB_PAD_CONSTANT, TB_PAD_REFLECT, TB_PAD_EDGE };
+#define TB_PAD_PARAMS(I, F, A) \
+    I(mode) I(rank) A(in_dims) A(out_dims) A(pads_begin) F(value)
+
+/* Cast between element types (codes are ONNX TensorProto data types:
+ * 1 float, 2 uint8, 3 int8, 5 int16, 6 int32, 7 int64, 9 bool, 11 double).
+ * Float to integer truncates toward zero, as C and numpy astype do. */
+#define TB_CAST_PARAMS(I, F, A) I(count) I(from) I(to)
+
+/* ---- struct definitions from the lists above ---- */
+#define TB_RT_FIELD_I(name) int32_t name;
+#define TB_RT_FIELD_F(name) float name;
+#define TB_RT_FIELD_A(name) int32_t name[TB_RT_MAX_RANK];
+#define TB_RT_STRUCT(LIST) struct { LIST(TB_RT_FIELD_I, TB_RT_FIELD_F, TB_RT_FIELD_A) }
+typedef TB_RT_STRUCT(TB_CONV_PARAMS) tb_conv_params;
+typedef TB_RT_STRUCT(TB_GEMM_PARAMS) tb_gemm_params;
+typedef TB_RT_STRUCT(TB_MATMUL_PARAMS) tb_matmul_params;
+typedef TB_RT_STRUCT(TB_BINARY_PARAMS) tb_binary_params;
+typedef TB_RT_STRUCT(TB_UNARY_PARAMS) tb_unary_params;
+typedef TB_RT_STRUCT(TB_BATCHNORM_PARAMS) tb_batchnorm_params;
+typedef TB_RT_STRUCT(TB_POOL_PARAMS) tb_pool_params;
+typedef TB_RT_STRUCT(TB_REDUCE_PARAMS) tb_reduce_params;
+typedef TB_RT_STRUCT(TB_SOFTMAX_PARAMS) tb_softmax_params;
+typedef TB_RT_STRUCT(TB_COPY_PARAMS) tb_copy_params;
+typedef TB_RT_STRUCT(TB_GATHER_PARAMS) tb_gather_params;
+typedef TB_RT_STRUCT(TB_PAD_PARAMS) tb_pad_params;
+typedef TB_RT_STRUCT(TB_CAST_PARAMS) tb_cast_params;
+
+/* ---- kernels ---- */
+void tb_conv_f32(const tb_conv_params *p, const float *x, const float *w, const float *b, float *y);
+void tb_gemm_f32(const tb_gemm_params *p, const float *a, const float *b, const float *c, float *y);
+void tb_matmul_f32(const tb_matmul_params *p, const float *a, const float *b, float *y);
+void tb_binary_f32(const tb_binary_params *p, const float *a, const float *b, float *y);
+void tb_binary_i64(const tb_binary_params *p, const int64_t *a, const int64_t *b, int64_t *y);
+void tb_unary_f32(const tb_unary_params *p, const float *x, float *y);
+void tb_batchnorm_f32(const tb_batchnorm_params *p, const float *x, const float *scale,
+                      const float *bias, const float *mean, const float *var, float *y);
+void tb_maxpool_f32(const tb_pool_params *p, const float *x, float *y);
+void tb_avgpool_f32(const tb_pool_params *p, const float *x, float *y);
+void tb_reduce_f32(const tb_reduce_params *p, const float *x, float *y);
+void tb_softmax_f32(const tb_softmax_params *p, const float *x, float *y);
+void tb_copy(const tb_copy_params *p, const void *x, void *y);
+void tb_gather(const tb_gather_params *p, const void *x, const void *indices, void *y);
+void tb_pad_f32(const tb_pad_params *p, const float *x, float *y);
+void tb_cast(const tb_cast_params *p, const void *x, void *y);
+
+#endif

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds tyboxc and runs the whole test suite (ctest: unit programs, lit +
+# FileCheck, ONNX node tests, torch-exported models). Installs the Debian
+# packages it needs first (a no-op when they are there).
+# usage: scripts/test.sh [BUILD_DIR]   (default: build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+scripts/install-deps.sh
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j "$(nproc)"
+cd "$build"
+ctest --output-on-failure --timeout 1500

@@ -1,0 +1,298 @@
+#!/usr/bin/python3
+"""Write small valid and hostile ONNX models for the tyboxc ONNX frontend tests.
+
+usage: /usr/bin/python3 make_bad_models.py OUTDIR
+
+Valid models start with ok_, bad ones with bad_. Each bad model breaks exactly
+one rule of the loader (frontend/onnx_load.c); the expected diagnostic is in
+EXPECTED below (a substring of the message), for the lit tests to match.
+No checker is run: several of these models are invalid on purpose.
+"""
+import os
+import random
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = [helper.make_opsetid("", 13)]
+
+# file name -> substring the loader's error message must contain (None: loads)
+EXPECTED = {
+    "ok_conv_relu.onnx": None,
+    "ok_typed_data.onnx": None,
+    "ok_constant_node.onnx": None,
+    "ok_old_style_init_input.onnx": None,
+    "ok_all_constant.onnx": None,
+    "ok_optional_io.onnx": None,
+    "bad_truncated.onnx": "not a valid ONNX model (protobuf parse failed)",
+    "bad_random.onnx": "not a valid ONNX model (protobuf parse failed)",
+    "bad_empty.onnx": "model has no graph",
+    "bad_deep_nesting.onnx": "not a valid ONNX model (protobuf parse failed)",
+    "bad_external_data.onnx": "tensor 'W' uses external data",
+    "bad_dynamic_dim.onnx": "input 'x': dimension 0 is dynamic ('batch_size'): tyboxc needs static shapes",
+    "bad_unknown_op.onnx": "node 'foo0' (Foo): unsupported op 'Foo'",
+    "bad_unknown_domain.onnx": "unsupported domain 'com.microsoft'",
+    "bad_raw_length.onnx": "tensor 'W' has 35 bytes of raw_data",
+    "bad_cycle.onnx": "input 'b' is not defined before use",
+    "bad_duplicate_output.onnx": "value 'y' is defined twice",
+    "bad_constant_no_value.onnx": "Constant without a value",
+    "bad_no_outputs.onnx": "graph has no outputs",
+    "bad_float16_init.onnx": "tensor 'W' has element type FLOAT16",
+    "bad_graph_attr.onnx": "attribute 'then_branch' of type GRAPH is not supported",
+    "bad_negative_dim.onnx": "tensor 'W' has a negative dimension",
+    "bad_numel_overflow.onnx": "tensor 'W' is too large",
+    "bad_undefined_output.onnx": "graph output 'nope' is not defined",
+    "bad_typed_count.onnx": "tensor 'W' has 5 elements in float_data",
+}
+
+
+def x_info(name="x", shape=(1, 1, 4, 4)):
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, list(shape))
+
+
+def y_info(name="y", shape=None):
+    # The loader ignores output shapes (shape inference recomputes them); the
+    # ok_ models give them so that they pass onnx.checker with full_check.
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+
+
+def model(nodes, inputs, outputs, inits=(), name="g", opset=OPSET, **kw):
+    graph = helper.make_graph(nodes, name, inputs, outputs, initializer=list(inits))
+    return helper.make_model(graph, opset_imports=opset, **kw)
+
+
+def conv_weights():
+    rng = np.random.default_rng(0)
+    w = numpy_helper.from_array(rng.standard_normal((2, 1, 3, 3)).astype(np.float32), "W")
+    b = numpy_helper.from_array(np.array([0.5, -0.5], np.float32), "B")
+    return w, b
+
+
+def ok_conv_relu():
+    w, b = conv_weights()  # numpy_helper writes raw_data
+    nodes = [
+        helper.make_node("Conv", ["x", "W", "B"], ["c"], name="conv0", pads=[1, 1, 1, 1],
+                         kernel_shape=[3, 3], strides=[1, 1]),
+        helper.make_node("Relu", ["c"], ["y"], name="relu0"),
+    ]
+    return model(nodes, [x_info()], [y_info(shape=(1, 2, 4, 4))], [w, b], name="conv-relu net")
+
+
+def ok_typed_data():
+    c = helper.make_tensor("C", TensorProto.FLOAT, [4], [1.0, 2.0, 3.0, 4.0])  # float_data
+    shape = helper.make_tensor("S", TensorProto.INT64, [2], [1, 4])           # int64_data
+    nodes = [
+        helper.make_node("Add", ["x", "C"], ["a"]),
+        helper.make_node("Reshape", ["a", "S"], ["y"]),
+    ]
+    return model(nodes, [x_info(shape=(4,))], [y_info(shape=(1, 4))], [c, shape])
+
+
+def ok_constant_node():
+    k = helper.make_tensor("k", TensorProto.FLOAT, [1], [2.0])
+    nodes = [
+        helper.make_node("Constant", [], ["k"], name="const0", value=k),
+        helper.make_node("Constant", [], ["shape"], value_ints=[1, 16]),
+        helper.make_node("Mul", ["x", "k"], ["m"], name="mul0"),
+        helper.make_node("Reshape", ["m", "shape"], ["y"], name="reshape0"),
+    ]
+    return model(nodes, [x_info()], [y_info(shape=(1, 16))])
+
+
+def ok_old_style_init_input():
+    # IR version 3 style: initializers are also listed as graph inputs.
+    w, b = conv_weights()
+    nodes = [helper.make_node("Conv", ["x", "W", "B"], ["y"], pads=[1, 1, 1, 1])]
+    inputs = [x_info(),
+              helper.make_tensor_value_info("W", TensorProto.FLOAT, [2, 1, 3, 3]),
+              helper.make_tensor_value_info("B", TensorProto.FLOAT, [2])]
+    return model(nodes, inputs, [y_info(shape=(1, 2, 4, 4))], [w, b], ir_version=3,
+                 opset=[helper.make_opsetid("", 7)])
+
+
+def ok_all_constant():
+    k = helper.make_tensor("k", TensorProto.FLOAT, [2, 2], [1.0, -2.0, 3.0, -4.0])
+    nodes = [
+        helper.make_node("Constant", [], ["k"], value=k),
+        helper.make_node("Relu", ["k"], ["y"]),
+    ]
+    return model(nodes, [], [y_info(shape=(2, 2))])
+
+
+def ok_optional_io():
+    # Clip with the min input omitted (""), Dropout with the mask output omitted.
+    mx = helper.make_tensor("max", TensorProto.FLOAT, [], [6.0])
+    nodes = [
+        helper.make_node("Clip", ["x", "", "max"], ["c"], name="clip0"),
+        helper.make_node("Dropout", ["c", "", ""], ["y", ""], name="drop0"),
+    ]
+    return model(nodes, [x_info()], [y_info(shape=(1, 1, 4, 4))], [mx])
+
+
+def bad_external_data():
+    m = ok_conv_relu()
+    w = m.graph.initializer[0]
+    w.ClearField("raw_data")
+    w.data_location = TensorProto.EXTERNAL
+    for k, v in (("location", "weights.bin"), ("offset", "0"), ("length", "72")):
+        e = w.external_data.add()
+        e.key, e.value = k, v
+    return m
+
+
+def bad_dynamic_dim():
+    nodes = [helper.make_node("Relu", ["x"], ["y"])]
+    return model(nodes, [x_info(shape=("batch_size", 3))], [y_info()])
+
+
+def bad_unknown_op():
+    nodes = [helper.make_node("Foo", ["x"], ["y"], name="foo0")]
+    return model(nodes, [x_info()], [y_info()])
+
+
+def bad_unknown_domain():
+    nodes = [helper.make_node("FusedConv", ["x"], ["y"], name="fc0", domain="com.microsoft")]
+    return model(nodes, [x_info()], [y_info()],
+                 opset=OPSET + [helper.make_opsetid("com.microsoft", 1)])
+
+
+def bad_raw_length():
+    m = ok_conv_relu()
+    w = m.graph.initializer[0]
+    w.raw_data = w.raw_data[:-37]  # 72 bytes needed, 35 given
+    return m
+
+
+def bad_cycle():
+    nodes = [
+        helper.make_node("Relu", ["b"], ["a"], name="r0"),
+        helper.make_node("Relu", ["a"], ["b"], name="r1"),
+        helper.make_node("Add", ["x", "b"], ["y"], name="add0"),
+    ]
+    return model(nodes, [x_info()], [y_info()])
+
+
+def bad_duplicate_output():
+    nodes = [
+        helper.make_node("Relu", ["x"], ["y"], name="r0"),
+        helper.make_node("Sigmoid", ["x"], ["y"], name="s0"),
+    ]
+    return model(nodes, [x_info()], [y_info()])
+
+
+def bad_constant_no_value():
+    nodes = [
+        helper.make_node("Constant", [], ["k"], name="const0"),
+        helper.make_node("Add", ["x", "k"], ["y"]),
+    ]
+    return model(nodes, [x_info()], [y_info()])
+
+
+def bad_no_outputs():
+    nodes = [helper.make_node("Relu", ["x"], ["y"])]
+    return model(nodes, [x_info()], [])
+
+
+def bad_float16_init():
+    w = numpy_helper.from_array(np.ones((2, 1, 3, 3), np.float16), "W")
+    nodes = [helper.make_node("Conv", ["x", "W"], ["y"])]
+    return model(nodes, [x_info()], [y_info()], [w])
+
+
+def bad_graph_attr():
+    sub = helper.make_graph([helper.make_node("Identity", ["x"], ["z"])], "sub", [], [y_info("z")])
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="r0", then_branch=sub)]
+    return model(nodes, [x_info()], [y_info()])
+
+
+def bad_negative_dim():
+    m = ok_conv_relu()
+    m.graph.initializer[0].dims[1] = -1
+    return m
+
+
+def bad_numel_overflow():
+    m = ok_conv_relu()
+    w = m.graph.initializer[0]
+    del w.dims[:]
+    w.dims.extend([1 << 40, 1 << 40, 0])  # product overflows before reaching the 0
+    return m
+
+
+def bad_undefined_output():
+    nodes = [helper.make_node("Relu", ["x"], ["y"])]
+    return model(nodes, [x_info()], [y_info("nope")])
+
+
+def bad_typed_count():
+    w = helper.make_tensor("W", TensorProto.FLOAT, [2, 3], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    del w.float_data[5:]
+    nodes = [helper.make_node("Add", ["x", "W"], ["y"])]
+    return model(nodes, [x_info(shape=(2, 3))], [y_info()], [w])
+
+
+def varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def field(num, payload):
+    return varint(num << 3 | 2) + varint(len(payload)) + payload
+
+
+def deep_nesting(depth=200000):
+    """A graph input whose type is sequence(sequence(...)) nested 200000 deep:
+    a recursive protobuf parser without a depth limit overflows its stack.
+    Built inside out from the headers alone (concatenating would be quadratic)."""
+    headers, size = [], 0
+    for _ in range(depth):
+        for num in (1, 4):  # Sequence.elem_type, then TypeProto.sequence_type
+            h = varint(num << 3 | 2) + varint(size)
+            headers.append(h)
+            size += len(h)
+    t = b"".join(reversed(headers))
+    vi = field(1, b"x") + field(2, t)   # ValueInfoProto name, type
+    graph = field(11, vi)               # GraphProto.input
+    return field(7, graph)              # ModelProto.graph
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: make_bad_models.py OUTDIR")
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+
+    def save(fname, m):
+        with open(os.path.join(out, fname), "wb") as f:
+            f.write(m if isinstance(m, bytes) else m.SerializeToString())
+
+    gens = {name: fn for name, fn in globals().items()
+            if name.startswith(("ok_", "bad_")) and callable(fn)}
+    for fname in EXPECTED:
+        stem = fname[:-len(".onnx")]
+        if stem in gens:
+            save(fname, gens[stem]())
+    good = ok_conv_relu().SerializeToString()
+    save("bad_truncated.onnx", good[: len(good) // 2])
+    save("bad_random.onnx", random.Random(1234).randbytes(512))
+    save("bad_empty.onnx", b"")
+    save("bad_deep_nesting.onnx", deep_nesting())
+    missing = [f for f in EXPECTED if not os.path.exists(os.path.join(out, f))]
+    if missing:
+        sys.exit("not generated: " + ", ".join(missing))
+    with open(os.path.join(out, "EXPECTED.txt"), "w") as f:
+        for fname, msg in EXPECTED.items():
+            f.write("%s\t%s\n" % (fname, "OK" if msg is None else msg))
+
+
+if __name__ == "__main__":
+    main()

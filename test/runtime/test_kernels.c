@@ -1,0 +1,1150 @@
+/* test_kernels.c - checks every runtime kernel against a slow, obvious
+ * reference (textbook loops in double precision, explicit window and index
+ * enumeration) on small deterministic random cases and hand-picked edge
+ * cases. Prints one line per failing case, then "N passed, N failed".
+ *
+ * Build (from the repository root): cc -std=c99 -Iruntime runtime/[a-z]*.c
+ *     test/runtime/test_kernels.c -lm
+ */
+#include <math.h>
+#include <float.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tb_runtime.h"
+
+#define MAXN 32768
+
+static int g_pass, g_fail;
+
+/* ---- helpers ---- */
+
+static uint32_t g_rng = 12345u;
+static uint32_t rnd(void)
+{
+    g_rng ^= g_rng << 13;
+    g_rng ^= g_rng >> 17;
+    g_rng ^= g_rng << 5;
+    return g_rng;
+}
+static int irand(int lo, int hi) /* inclusive */
+{
+    return lo + (int)(rnd() % (uint32_t)(hi - lo + 1));
+}
+static float frand(void) /* [-1, 1) */
+{
+    return (float)((double)(rnd() >> 8) / 8388608.0 - 1.0);
+}
+static void fill(float *a, int n)
+{
+    int i;
+    for (i = 0; i < n; i++)
+        a[i] = frand();
+}
+
+/* got vs want with tolerance 1e-5 relative to max(|want|, mag) where mag is
+ * the sum of |terms| that produced want (the scale of the rounding error of a
+ * float accumulation); a 1e-7 absolute floor covers results near 0. NaN
+ * matches NaN, infinities must match exactly. */
+static int near(float got, double want, double mag)
+{
+    double scale;
+    if (want != want)
+        return got != got;
+    if (isinf(want) || isinf(got))
+        return (double)got == want;
+    scale = fabs(want) > mag ? fabs(want) : mag;
+    return fabs((double)got - want) <= 1e-5 * scale + 1e-7;
+}
+
+static float X[MAXN], W[MAXN], B[MAXN], C[MAXN], Y[MAXN];
+static double R[MAXN], M[MAXN];
+
+/* Y is poisoned before each kernel call; check_f then also verifies that
+ * nothing was written past the n outputs. */
+#define GUARD 64
+#define SENTINEL 12345.678f
+static void poison(void)
+{
+    int i;
+    for (i = 0; i < MAXN; i++)
+        Y[i] = SENTINEL;
+}
+
+/* One case: compares n outputs, prints the first mismatch. */
+static void check_f(const char *name, int id, const float *got, const double *want,
+                    const double *mag, int n)
+{
+    int i;
+    if (got == Y)
+        for (i = n; i < n + GUARD && i < MAXN; i++)
+            if (Y[i] != SENTINEL) {
+                printf("FAIL %s #%d: wrote past the output at y[%d]\n", name, id, i);
+                g_fail++;
+                return;
+            }
+    for (i = 0; i < n; i++) {
+        if (!near(got[i], want[i], mag ? mag[i] : 0.0)) {
+            printf("FAIL %s #%d: y[%d] = %.9g, want %.9g\n", name, id, i, (double)got[i], want[i]);
+            g_fail++;
+            return;
+        }
+    }
+    g_pass++;
+}
+
+static void check_bytes(const char *name, int id, const void *got, const void *want, int nbytes)
+{
+    const unsigned char *g = (const unsigned char *)got, *w = (const unsigned char *)want;
+    int i;
+    for (i = 0; i < nbytes; i++) {
+        if (g[i] != w[i]) {
+            printf("FAIL %s #%d: byte %d = 0x%02x, want 0x%02x\n", name, id, i, g[i], w[i]);
+            g_fail++;
+            return;
+        }
+    }
+    g_pass++;
+}
+
+static void check_i64(const char *name, int id, const int64_t *got, const int64_t *want, int n)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        if (got[i] != want[i]) {
+            printf("FAIL %s #%d: y[%d] = %lld, want %lld\n", name, id, i,
+                   (long long)got[i], (long long)want[i]);
+            g_fail++;
+            return;
+        }
+    }
+    g_pass++;
+}
+
+static double clampd(double v, double lo, double hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* dense row-major strides of dims[rank] */
+static void dense_strides(int rank, const int32_t *dims, int32_t *st)
+{
+    int d;
+    int32_t s = 1;
+    for (d = rank - 1; d >= 0; d--) {
+        st[d] = s;
+        s *= dims[d];
+    }
+}
+
+static int32_t prod(int rank, const int32_t *dims)
+{
+    int32_t n = 1;
+    int d;
+    for (d = 0; d < rank; d++)
+        n *= dims[d];
+    return n;
+}
+
+static void unravel(int32_t lin, int rank, const int32_t *dims, int32_t *idx)
+{
+    int d;
+    for (d = rank - 1; d >= 0; d--) {
+        idx[d] = lin % dims[d];
+        lin /= dims[d];
+    }
+}
+
+/* ---- conv ---- */
+
+static int out_size(int in, int pa, int pb, int k, int s, int dil)
+{
+    return (in + pa + pb - dil * (k - 1) - 1) / s + 1;
+}
+
+static void conv_ref(const tb_conv_params *p, const float *x, const float *w, const float *b)
+{
+    int cig = p->c_in / p->group, cog = p->c_out / p->group;
+    int n, oc, oh, ow, ic, kh, kw, i = 0;
+    for (n = 0; n < p->n; n++)
+        for (oc = 0; oc < p->c_out; oc++)
+            for (oh = 0; oh < p->h_out; oh++)
+                for (ow = 0; ow < p->w_out; ow++, i++) {
+                    int g = oc / cog;
+                    double acc = b ? b[oc] : 0.0, mag = fabs(acc);
+                    for (ic = 0; ic < cig; ic++)
+                        for (kh = 0; kh < p->k_h; kh++)
+                            for (kw = 0; kw < p->k_w; kw++) {
+                                int ih = oh * p->stride_h - p->pad_top + kh * p->dil_h;
+                                int iw = ow * p->stride_w - p->pad_left + kw * p->dil_w;
+                                int c = g * cig + ic;
+                                double t;
+                                if (ih < 0 || ih >= p->h_in || iw < 0 || iw >= p->w_in)
+                                    continue;
+                                t = (double)x[((n * p->c_in + c) * p->h_in + ih) * p->w_in + iw] *
+                                    w[((oc * cig + ic) * p->k_h + kh) * p->k_w + kw];
+                                acc += t;
+                                mag += fabs(t);
+                            }
+                    R[i] = clampd(acc, p->act_min, p->act_max);
+                    M[i] = mag;
+                }
+}
+
+static int g_conv_id;
+static void conv_case(int n, int c_in, int h_in, int w_in, int c_out, int k_h, int k_w,
+                      int sh, int sw, int dh, int dw, int pt, int pl, int pb, int pr,
+                      int group, int bias, float lo, float hi)
+{
+    tb_conv_params p;
+    int nx, nw, ny;
+    memset(&p, 0, sizeof p);
+    p.n = n; p.c_in = c_in; p.h_in = h_in; p.w_in = w_in; p.c_out = c_out;
+    p.k_h = k_h; p.k_w = k_w; p.stride_h = sh; p.stride_w = sw; p.dil_h = dh; p.dil_w = dw;
+    p.pad_top = pt; p.pad_left = pl; p.group = group; p.act_min = lo; p.act_max = hi;
+    p.h_out = out_size(h_in, pt, pb, k_h, sh, dh);
+    p.w_out = out_size(w_in, pl, pr, k_w, sw, dw);
+    nx = n * c_in * h_in * w_in;
+    nw = c_out * (c_in / group) * k_h * k_w;
+    ny = n * c_out * p.h_out * p.w_out;
+    if (p.h_out <= 0 || p.w_out <= 0 || nx > MAXN || nw > MAXN || ny > MAXN) {
+        printf("FAIL conv #%d: bad test case\n", g_conv_id++);
+        g_fail++;
+        return;
+    }
+    fill(X, nx);
+    fill(W, nw);
+    fill(B, c_out);
+    poison();
+    tb_conv_f32(&p, X, W, bias ? B : NULL, Y);
+    conv_ref(&p, X, W, bias ? B : NULL);
+    check_f("conv", g_conv_id++, Y, R, M, ny);
+}
+
+static void test_conv(void)
+{
+    const float INF = INFINITY;
+    int t;
+    /*        n  ci  h  w co kh kw sh sw dh dw pt pl pb pr  g bias  lo    hi */
+    conv_case(2, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -INF, INF);  /* same pad */
+    conv_case(1, 4, 9, 7, 6, 3, 2, 2, 2, 2, 1, 1, 0, 2, 1, 2, 1, -0.5f, 0.5f); /* groups, dil, asym */
+    conv_case(1, 4, 7, 7, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 4, 0, -INF, INF);  /* depthwise, no bias */
+    conv_case(2, 2, 5, 5, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 0.0f, 6.0f); /* depth multiplier 3, relu6 */
+    conv_case(1, 8, 4, 5, 6, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, -INF, INF);  /* 1x1 fast path */
+    conv_case(2, 8, 3, 3, 4, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 2, 0, 0.0f, INF);  /* 1x1 grouped, relu */
+    conv_case(1, 3, 6, 6, 2, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1, 1, -INF, INF);  /* 1x1 strided */
+    conv_case(1, 3, 1, 10, 4, 1, 3, 1, 3, 1, 2, 0, 2, 0, 1, 1, 1, -INF, INF); /* 1-D */
+    conv_case(1, 2, 3, 3, 3, 2, 2, 1, 1, 1, 1, 3, 3, 3, 3, 1, 1, -INF, INF);  /* windows all padding */
+    conv_case(1, 1, 6, 6, 1, 6, 6, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, -INF, INF);  /* kernel = input */
+    conv_case(1, 2, 9, 9, 2, 3, 3, 3, 2, 3, 2, 2, 0, 0, 3, 1, 1, -INF, INF);  /* dil 3, stride 3 */
+    for (t = 0; t < 40; t++) {
+        int group = irand(1, 3), cig = irand(1, 3), cog = irand(1, 3);
+        int k_h = irand(1, 4), k_w = irand(1, 4), dh = irand(1, 3), dw = irand(1, 3);
+        int h = irand(1, 9), w = irand(1, 9);
+        int pt = irand(0, 3), pb = irand(0, 3), pl = irand(0, 3), pr = irand(0, 3);
+        int sh = irand(1, 3), sw = irand(1, 3);
+        if (h + pt + pb < dh * (k_h - 1) + 1 || w + pl + pr < dw * (k_w - 1) + 1) {
+            t--;
+            continue;
+        }
+        conv_case(irand(1, 2), group * cig, h, w, group * cog, k_h, k_w, sh, sw, dh, dw,
+                  pt, pl, pb, pr, group, irand(0, 1), t % 3 ? -INF : -0.3f, t % 3 ? INF : 0.4f);
+    }
+}
+
+/* ---- gemm / matmul ---- */
+
+static int g_gemm_id;
+static void gemm_case(int m, int n, int k, int ta, int tb, float alpha, float beta,
+                      int c_kind, float lo, float hi)
+{
+    tb_gemm_params p;
+    int i, j, kk;
+    memset(&p, 0, sizeof p);
+    p.m = m; p.n = n; p.k = k; p.trans_a = ta; p.trans_b = tb;
+    p.alpha = alpha; p.beta = beta; p.act_min = lo; p.act_max = hi;
+    /* c_kind: 0 NULL, 1 [m,n], 2 [n] row, 3 [m,1] column, 4 scalar */
+    p.c_stride_m = c_kind == 1 ? n : c_kind == 3 ? 1 : 0;
+    p.c_stride_n = c_kind == 1 || c_kind == 2 ? 1 : 0;
+    fill(X, m * k);
+    fill(W, k * n);
+    fill(C, m * n);
+    poison();
+    tb_gemm_f32(&p, X, W, c_kind ? C : NULL, Y);
+    for (i = 0; i < m; i++)
+        for (j = 0; j < n; j++) {
+            double acc = 0, mag = 0, t;
+            for (kk = 0; kk < k; kk++) {
+                double a = ta ? X[kk * m + i] : X[i * k + kk];
+                double b = tb ? W[j * k + kk] : W[kk * n + j];
+                acc += a * b;
+                mag += fabs(a * b);
+            }
+            acc *= alpha;
+            mag *= fabs(alpha);
+            if (c_kind) {
+                t = (double)beta * C[i * p.c_stride_m + j * p.c_stride_n];
+                acc += t;
+                mag += fabs(t);
+            }
+            R[i * n + j] = clampd(acc, lo, hi);
+            M[i * n + j] = mag;
+        }
+    check_f("gemm", g_gemm_id++, Y, R, M, m * n);
+}
+
+static void test_gemm(void)
+{
+    const float INF = INFINITY;
+    int ta, tb, ck, t;
+    for (ta = 0; ta < 2; ta++)
+        for (tb = 0; tb < 2; tb++)
+            for (ck = 0; ck < 5; ck++)
+                gemm_case(5, 7, 6, ta, tb, ck ? 0.5f : 1.0f, ck % 2 ? 1.0f : -2.0f, ck, -INF, INF);
+    gemm_case(1, 10, 16, 0, 1, 1.0f, 1.0f, 2, 0.0f, INF);  /* FC layer with relu */
+    gemm_case(3, 4, 1, 1, 0, 2.0f, 1.0f, 1, -0.2f, 0.3f); /* k = 1, tight clamp */
+    gemm_case(4, 1, 5, 1, 1, 1.0f, 0.0f, 4, -INF, INF);   /* n = 1, beta 0 */
+    for (t = 0; t < 20; t++)
+        gemm_case(irand(1, 9), irand(1, 9), irand(1, 9), irand(0, 1), irand(0, 1),
+                  frand() * 2, frand() * 2, irand(0, 4), t % 2 ? -INF : -0.5f, t % 2 ? INF : 0.5f);
+}
+
+static int g_matmul_id;
+/* a_dims / b_dims: batch dims of a and b (1 where broadcast), out batch dims
+ * are the max; rank in 0..3 */
+static void matmul_case(int m, int n, int k, int rank, const int32_t *a_bd, const int32_t *b_bd)
+{
+    tb_matmul_params p;
+    int32_t ad[TB_RT_MAX_RANK] = {0}, bd[TB_RT_MAX_RANK] = {0};
+    int32_t as[TB_RT_MAX_RANK], bs[TB_RT_MAX_RANK];
+    int32_t idx[TB_RT_MAX_RANK];
+    int d, nb, t, i, j, kk, na, nbb;
+    memset(&p, 0, sizeof p);
+    p.m = m; p.n = n; p.k = k; p.batch_rank = rank;
+    for (d = 0; d < rank; d++) {
+        ad[d] = a_bd[d];
+        bd[d] = b_bd[d];
+        p.batch_dims[d] = a_bd[d] > b_bd[d] ? a_bd[d] : b_bd[d];
+    }
+    dense_strides(rank, ad, as);
+    dense_strides(rank, bd, bs);
+    for (d = 0; d < rank; d++) {
+        p.a_batch_strides[d] = ad[d] == 1 ? 0 : as[d] * m * k;
+        p.b_batch_strides[d] = bd[d] == 1 ? 0 : bs[d] * k * n;
+    }
+    na = prod(rank, ad) * m * k;
+    nbb = prod(rank, bd) * k * n;
+    nb = prod(rank, p.batch_dims);
+    fill(X, na);
+    fill(W, nbb);
+    poison();
+    tb_matmul_f32(&p, X, W, Y);
+    for (t = 0; t < nb; t++) {
+        int aoff = 0, boff = 0;
+        unravel(t, rank, p.batch_dims, idx);
+        for (d = 0; d < rank; d++) {
+            aoff += (ad[d] == 1 ? 0 : idx[d]) * as[d];
+            boff += (bd[d] == 1 ? 0 : idx[d]) * bs[d];
+        }
+        aoff *= m * k;
+        boff *= k * n;
+        for (i = 0; i < m; i++)
+            for (j = 0; j < n; j++) {
+                double acc = 0, mag = 0;
+                for (kk = 0; kk < k; kk++) {
+                    double v = (double)X[aoff + i * k + kk] * W[boff + kk * n + j];
+                    acc += v;
+                    mag += fabs(v);
+                }
+                R[(t * m + i) * n + j] = acc;
+                M[(t * m + i) * n + j] = mag;
+            }
+    }
+    check_f("matmul", g_matmul_id++, Y, R, M, nb * m * n);
+}
+
+static void test_matmul(void)
+{
+    static const int32_t a1[] = {2, 3, 1}, b1[] = {2, 3, 1};
+    static const int32_t a2[] = {1, 3}, b2[] = {2, 1};
+    static const int32_t a3[] = {4}, b3[] = {1};
+    static const int32_t a4[] = {1}, b4[] = {3};
+    static const int32_t a5[] = {2, 1, 3}, b5[] = {1, 2, 3};
+    matmul_case(3, 4, 5, 0, a1, b1);
+    matmul_case(2, 3, 4, 3, a1, b1);
+    matmul_case(3, 2, 4, 2, a2, b2);
+    matmul_case(1, 5, 3, 1, a3, b3);
+    matmul_case(4, 1, 2, 1, a4, b4);
+    matmul_case(2, 2, 3, 3, a5, b5);
+    matmul_case(1, 1, 7, 2, a2, b2);
+}
+
+/* ---- binary ---- */
+
+/* Builds broadcast strides for an operand of dims od (1 = broadcast) */
+static void bcast_strides(int rank, const int32_t *od, int32_t *st)
+{
+    int d;
+    dense_strides(rank, od, st);
+    for (d = 0; d < rank; d++)
+        if (od[d] == 1)
+            st[d] = 0;
+}
+
+static int g_bin_id, g_bini_id;
+static void binary_case(int op, int rank, const int32_t *ad, const int32_t *bd, int inplace)
+{
+    tb_binary_params p;
+    int32_t idx[TB_RT_MAX_RANK];
+    int d, i, n, na, nb;
+    memset(&p, 0, sizeof p);
+    p.op = op;
+    p.rank = rank;
+    for (d = 0; d < rank; d++)
+        p.dims[d] = ad[d] > bd[d] ? ad[d] : bd[d];
+    bcast_strides(rank, ad, p.a_strides);
+    bcast_strides(rank, bd, p.b_strides);
+    n = p.count = prod(rank, p.dims);
+    na = prod(rank, ad);
+    nb = prod(rank, bd);
+    fill(X, na);
+    fill(W, nb);
+    for (i = 0; i < nb; i++) /* keep divisors away from 0 */
+        if (op == TB_BINARY_DIV && fabsf(W[i]) < 0.1f)
+            W[i] = 0.5f;
+    for (i = 0; i < n; i++) {
+        double a, b;
+        int ao = 0, bo = 0;
+        unravel(i, rank, p.dims, idx);
+        for (d = 0; d < rank; d++) {
+            ao += idx[d] * p.a_strides[d];
+            bo += idx[d] * p.b_strides[d];
+        }
+        a = X[ao];
+        b = W[bo];
+        R[i] = op == TB_BINARY_ADD ? a + b : op == TB_BINARY_SUB ? a - b
+             : op == TB_BINARY_MUL ? a * b : a / b;
+    }
+    poison();
+    if (inplace) { /* y aliases a (same shape as the output) */
+        memcpy(Y, X, sizeof(float) * (size_t)na);
+        tb_binary_f32(&p, Y, W, Y);
+    } else {
+        tb_binary_f32(&p, X, W, Y);
+    }
+    check_f("binary_f32", g_bin_id++, Y, R, NULL, n);
+}
+
+static void test_binary(void)
+{
+    static const int32_t s234[] = {2, 3, 4}, s111[] = {1, 1, 1}, s214[] = {2, 1, 4};
+    static const int32_t s131[] = {1, 3, 1}, s134[] = {1, 3, 4}, s211[] = {2, 1, 1};
+    static const int32_t s2341[] = {2, 3, 4, 5}, s1311[] = {1, 3, 1, 1}, s1145[] = {1, 1, 4, 5};
+    static const int32_t s5[] = {5}, s1[] = {1};
+    int op, t, d;
+    for (op = 0; op < 4; op++) {
+        binary_case(op, 3, s234, s234, 0); /* same shape */
+        binary_case(op, 3, s111, s234, 0); /* scalar a */
+        binary_case(op, 3, s234, s111, 0); /* scalar b */
+        binary_case(op, 3, s214, s131, 0); /* both broadcast */
+        binary_case(op, 3, s134, s211, 0);
+        binary_case(op, 4, s2341, s1311, 0); /* per-channel */
+        binary_case(op, 4, s1145, s2341, 0);
+        binary_case(op, 0, s1, s1, 0);       /* rank 0 */
+        binary_case(op, 1, s5, s1, 0);
+        binary_case(op, 3, s234, s131, 1);   /* in place */
+    }
+    for (t = 0; t < 20; t++) {
+        int32_t ad[TB_RT_MAX_RANK], bd[TB_RT_MAX_RANK];
+        int rank = irand(1, 5);
+        for (d = 0; d < rank; d++) {
+            int n = irand(1, 4), which = irand(0, 3);
+            ad[d] = which == 1 ? 1 : n;
+            bd[d] = which == 2 ? 1 : n;
+        }
+        binary_case(irand(0, 3), rank, ad, bd, 0);
+    }
+}
+
+static void test_binary_i64(void)
+{
+    static const int64_t a[] = {7, -7, 7, -7, 5, 0, INT64_MIN, INT64_MAX, INT64_MIN, 3, -9, 100};
+    static const int64_t b[] = {2, 2, -2, -2, 0, 0, -1, 1, 1, 5, 3, -7};
+    tb_binary_params p;
+    int64_t y[12], want[12], sb[3] = {10, 20, 30}, sa[2] = {1, 2}, y6[6];
+    int i, op;
+    memset(&p, 0, sizeof p);
+    p.count = 12;
+    p.rank = 1;
+    p.dims[0] = 12;
+    p.a_strides[0] = p.b_strides[0] = 1;
+    for (op = 0; op < 4; op++) {
+        p.op = op;
+        for (i = 0; i < 12; i++) {
+            uint64_t ua = (uint64_t)a[i], ub = (uint64_t)b[i];
+            switch (op) {
+            case TB_BINARY_ADD: want[i] = (int64_t)(ua + ub); break;
+            case TB_BINARY_SUB: want[i] = (int64_t)(ua - ub); break;
+            case TB_BINARY_MUL: want[i] = (int64_t)(ua * ub); break;
+            default:
+                /* truncation toward zero; /0 -> 0; INT64_MIN / -1 wraps */
+                want[i] = b[i] == 0 ? 0 : b[i] == -1 ? (int64_t)(0 - ua) : a[i] / b[i];
+                break;
+            }
+        }
+        tb_binary_i64(&p, a, b, y);
+        check_i64("binary_i64", g_bini_id++, y, want, 12);
+    }
+    /* hand-checked division values */
+    p.op = TB_BINARY_DIV;
+    tb_binary_i64(&p, a, b, y);
+    {
+        static const int64_t d[] = {3, -3, -3, 3, 0, 0, INT64_MIN, INT64_MAX, INT64_MIN, 0, -3, -14};
+        check_i64("binary_i64", g_bini_id++, y, d, 12);
+    }
+    /* broadcast [2,1] + [1,3] */
+    p.op = TB_BINARY_ADD;
+    p.rank = 2;
+    p.count = 6;
+    p.dims[0] = 2; p.dims[1] = 3;
+    p.a_strides[0] = 1; p.a_strides[1] = 0;
+    p.b_strides[0] = 0; p.b_strides[1] = 1;
+    tb_binary_i64(&p, sa, sb, y6);
+    {
+        static const int64_t w6[] = {11, 21, 31, 12, 22, 32};
+        check_i64("binary_i64", g_bini_id++, y6, w6, 6);
+    }
+}
+
+/* ---- unary ---- */
+
+static double unary_ref(int op, double x, double al, double be)
+{
+    switch (op) {
+    case TB_UNARY_RELU: return x < 0 ? 0 : x;
+    case TB_UNARY_CLIP: return clampd(x, al, be);
+    case TB_UNARY_SIGMOID: return 1.0 / (1.0 + exp(-x));
+    case TB_UNARY_HARDSIGMOID: return clampd(al * x + be, 0, 1);
+    case TB_UNARY_HARDSWISH: return x * clampd(x / 6.0 + 0.5, 0, 1);
+    case TB_UNARY_LEAKYRELU: return x < 0 ? al * x : x;
+    case TB_UNARY_TANH: return tanh(x);
+    case TB_UNARY_EXP: return exp(x);
+    case TB_UNARY_LOG: return log(x);
+    case TB_UNARY_SQRT: return sqrt(x);
+    case TB_UNARY_ABS: return fabs(x);
+    case TB_UNARY_NEG: return -x;
+    default: return 1.0 / x; /* RECIPROCAL */
+    }
+}
+
+static void test_unary(void)
+{
+    static const char *names[] = {"relu", "clip", "sigmoid", "hardsigmoid", "hardswish",
+                                  "leakyrelu", "tanh", "exp", "log", "sqrt", "abs", "neg",
+                                  "reciprocal"};
+    static const float special[] = {0.0f, -0.0f, 1.0f, -1.0f, 3.0f, -3.0f, 2.9999f, -3.0001f,
+                                    10.0f, -10.0f, 50.0f, -50.0f, 100.0f, -100.0f, 0.5f, 1e-3f};
+    const int ns = (int)(sizeof special / sizeof special[0]);
+    tb_unary_params p;
+    int op, i, n = 200;
+    char name[64];
+    for (op = TB_UNARY_RELU; op <= TB_UNARY_RECIPROCAL; op++) {
+        memset(&p, 0, sizeof p);
+        p.op = op;
+        p.count = n;
+        p.alpha = op == TB_UNARY_CLIP ? -0.25f : op == TB_UNARY_HARDSIGMOID ? 0.2f : 0.1f;
+        p.beta = op == TB_UNARY_CLIP ? 0.75f : 0.5f;
+        for (i = 0; i < n; i++)
+            X[i] = i < ns ? special[i] : frand() * 8.0f;
+        if (op == TB_UNARY_LOG || op == TB_UNARY_SQRT) /* real domain, plus 0 and one negative */
+            for (i = 0; i < n; i++)
+                X[i] = i == 0 ? 0.0f : i == 1 ? -1.0f : fabsf(X[i]) + 1e-3f;
+        if (op == TB_UNARY_EXP)
+            for (i = 0; i < n; i++)
+                X[i] = i < ns ? special[i] * 0.8f : X[i]; /* exp(80) stays finite in float */
+        for (i = 0; i < n; i++)
+            R[i] = unary_ref(op, X[i], p.alpha, p.beta);
+        /* float rounding of exp/recip of tiny inputs: compare the float-rounded reference */
+        for (i = 0; i < n; i++)
+            R[i] = (double)(float)R[i];
+        sprintf(name, "unary_%s", names[op]);
+        poison();
+        tb_unary_f32(&p, X, Y);
+        check_f(name, 0, Y, R, NULL, n);
+        poison();
+        memcpy(Y, X, sizeof(float) * (size_t)n); /* in place */
+        tb_unary_f32(&p, Y, Y);
+        check_f(name, 1, Y, R, NULL, n);
+    }
+}
+
+/* ---- pooling ---- */
+
+static int g_pool_id;
+static void pool_case(int is_max, int n, int c, int h, int w, int k_h, int k_w, int sh, int sw,
+                      int dh, int dw, int pt, int pl, int pb, int pr, int cip, int ceil_extra)
+{
+    tb_pool_params p;
+    int i = 0, pc, oh, ow, kh, kw, ny;
+    memset(&p, 0, sizeof p);
+    p.n = n; p.c = c; p.h_in = h; p.w_in = w; p.k_h = k_h; p.k_w = k_w;
+    p.stride_h = sh; p.stride_w = sw; p.dil_h = dh; p.dil_w = dw;
+    p.pad_top = pt; p.pad_left = pl; p.pad_bottom = pb; p.pad_right = pr;
+    p.count_include_pad = cip;
+    /* ceil_extra adds one more output (ceil_mode), whose window may run past
+     * the padded input */
+    p.h_out = out_size(h, pt, pb, k_h, sh, dh) + ceil_extra;
+    p.w_out = out_size(w, pl, pr, k_w, sw, dw) + ceil_extra;
+    ny = n * c * p.h_out * p.w_out;
+    if (p.h_out <= 0 || p.w_out <= 0 || ny > MAXN || n * c * h * w > MAXN) {
+        printf("FAIL pool #%d: bad test case\n", g_pool_id++);
+        g_fail++;
+        return;
+    }
+    fill(X, n * c * h * w);
+    for (pc = 0; pc < n * c; pc++)
+        for (oh = 0; oh < p.h_out; oh++)
+            for (ow = 0; ow < p.w_out; ow++, i++) {
+                double acc = is_max ? -HUGE_VAL : 0.0, mag = 0;
+                int cnt_real = 0, cnt_pad = 0;
+                for (kh = 0; kh < k_h; kh++)
+                    for (kw = 0; kw < k_w; kw++) {
+                        int ih = oh * sh - pt + kh * dh, iw = ow * sw - pl + kw * dw;
+                        if (ih >= -pt && ih < h + pb && iw >= -pl && iw < w + pr)
+                            cnt_pad++;
+                        if (ih >= 0 && ih < h && iw >= 0 && iw < w) {
+                            double v = X[(pc * h + ih) * w + iw];
+                            cnt_real++;
+                            if (is_max)
+                                acc = v > acc ? v : acc;
+                            else
+                                acc += v;
+                            mag += fabs(v);
+                        }
+                    }
+                if (cnt_real == 0)
+                    acc = 0.0;
+                else if (!is_max)
+                    acc /= cip ? cnt_pad : cnt_real;
+                R[i] = acc;
+                M[i] = is_max || !cnt_real ? 0 : mag / cnt_real;
+            }
+    poison();
+    (is_max ? tb_maxpool_f32 : tb_avgpool_f32)(&p, X, Y);
+    check_f(is_max ? "maxpool" : "avgpool", g_pool_id++, Y, R, M, ny);
+}
+
+static void test_pool(void)
+{
+    int mx, cip, t;
+    for (mx = 0; mx < 2; mx++)
+        for (cip = 0; cip < 2; cip++) {
+            /*           n  c  h  w kh kw sh sw dh dw pt pl pb pr */
+            pool_case(mx, 1, 2, 8, 8, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, cip, 0);
+            pool_case(mx, 2, 3, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, cip, 0);
+            pool_case(mx, 1, 2, 7, 6, 3, 2, 2, 1, 1, 1, 2, 0, 1, 1, cip, 0);  /* asym pads */
+            pool_case(mx, 1, 1, 9, 9, 3, 3, 1, 2, 2, 3, 2, 3, 1, 2, cip, 0);  /* dilation */
+            pool_case(mx, 1, 2, 6, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, cip, 1);  /* ceil mode */
+            pool_case(mx, 1, 2, 5, 5, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, cip, 1);  /* ceil, no pad */
+            pool_case(mx, 1, 3, 1, 12, 1, 3, 1, 2, 1, 1, 0, 1, 0, 1, cip, 0); /* 1-D */
+            pool_case(mx, 1, 2, 4, 4, 4, 4, 1, 1, 1, 1, 0, 0, 0, 0, cip, 0);  /* global */
+            pool_case(mx, 1, 1, 3, 3, 2, 2, 1, 1, 1, 1, 3, 3, 3, 3, cip, 0);  /* windows all padding */
+        }
+    for (t = 0; t < 40; t++) {
+        int k_h = irand(1, 4), k_w = irand(1, 4), dh = irand(1, 2), dw = irand(1, 2);
+        int h = irand(1, 9), w = irand(1, 9);
+        int pt = irand(0, k_h - 1), pb = irand(0, k_h - 1), pl = irand(0, k_w - 1), pr = irand(0, k_w - 1);
+        if (h + pt + pb < dh * (k_h - 1) + 1 || w + pl + pr < dw * (k_w - 1) + 1) {
+            t--;
+            continue;
+        }
+        pool_case(t % 2, irand(1, 2), irand(1, 3), h, w, k_h, k_w, irand(1, 3), irand(1, 3),
+                  dh, dw, pt, pl, pb, pr, irand(0, 1), irand(0, 1));
+    }
+}
+
+/* ---- batchnorm / softmax / reduce ---- */
+
+static void test_batchnorm(void)
+{
+    static const int shapes[][3] = {{2, 3, 5}, {1, 4, 1}, {3, 1, 7}, {1, 8, 16}};
+    tb_batchnorm_params p;
+    float sc[8], bi[8], me[8], va[8];
+    int s, n, c, i, k = 0;
+    for (s = 0; s < 4; s++) {
+        memset(&p, 0, sizeof p);
+        p.n = shapes[s][0]; p.c = shapes[s][1]; p.inner = shapes[s][2];
+        p.epsilon = s == 1 ? 1e-3f : 1e-5f;
+        fill(X, p.n * p.c * p.inner);
+        for (c = 0; c < p.c; c++) {
+            sc[c] = frand() * 2;
+            bi[c] = frand();
+            me[c] = frand();
+            va[c] = fabsf(frand()) + (c == 0 ? 0.0f : 0.1f); /* var may be ~0 */
+        }
+        for (n = 0, k = 0; n < p.n; n++)
+            for (c = 0; c < p.c; c++)
+                for (i = 0; i < p.inner; i++, k++) {
+                    double sd = sqrt((double)va[c] + p.epsilon);
+                    double a = ((double)X[k] - me[c]) / sd * sc[c];
+                    R[k] = a + bi[c];
+                    M[k] = (fabs((double)X[k]) + fabs((double)me[c])) / sd * fabs((double)sc[c]) +
+                           fabs((double)bi[c]);
+                }
+        poison();
+        tb_batchnorm_f32(&p, X, sc, bi, me, va, Y);
+        check_f("batchnorm", s, Y, R, M, k);
+    }
+}
+
+static void test_softmax(void)
+{
+    static const int shapes[][3] = {{1, 10, 1}, {3, 5, 1}, {2, 4, 3}, {1, 1, 6}, {2, 7, 5}};
+    tb_softmax_params p;
+    int s, o, a, i, n;
+    for (s = 0; s < 7; s++) {
+        const int *sh = shapes[s < 5 ? s : s - 5];
+        memset(&p, 0, sizeof p);
+        p.outer = sh[0]; p.axis = sh[1]; p.inner = sh[2];
+        n = p.outer * p.axis * p.inner;
+        fill(X, n);
+        if (s == 5) /* huge logits: exp would overflow without subtracting the max */
+            for (i = 0; i < n; i++)
+                X[i] = X[i] * 100.0f + 1000.0f;
+        if (s == 6)
+            for (i = 0; i < n; i++)
+                X[i] = X[i] * 100.0f - 1000.0f;
+        for (o = 0; o < p.outer; o++)
+            for (i = 0; i < p.inner; i++) {
+                double mx = -HUGE_VAL, sum = 0;
+                for (a = 0; a < p.axis; a++) {
+                    double v = X[(o * p.axis + a) * p.inner + i];
+                    mx = v > mx ? v : mx;
+                }
+                for (a = 0; a < p.axis; a++)
+                    sum += exp(X[(o * p.axis + a) * p.inner + i] - mx);
+                for (a = 0; a < p.axis; a++) {
+                    int k = (o * p.axis + a) * p.inner + i;
+                    R[k] = exp(X[k] - mx) / sum;
+                }
+            }
+        poison();
+        tb_softmax_f32(&p, X, Y);
+        check_f("softmax", s, Y, R, NULL, n);
+        poison();
+        memcpy(Y, X, sizeof(float) * (size_t)n);
+        tb_softmax_f32(&p, Y, Y); /* in place */
+        check_f("softmax_inplace", s, Y, R, NULL, n);
+    }
+}
+
+static int g_reduce_id;
+/* mask bit d set: axis d reduced */
+static void reduce_case(int op, int rank, const int32_t *dims, unsigned mask)
+{
+    tb_reduce_params p;
+    int32_t od[TB_RT_MAX_RANK] = {0}, ost[TB_RT_MAX_RANK], idx[TB_RT_MAX_RANK];
+    int d, i, n, no;
+    memset(&p, 0, sizeof p);
+    p.op = op;
+    p.rank = rank;
+    p.reduced = 1;
+    for (d = 0; d < rank; d++) {
+        p.dims[d] = dims[d];
+        od[d] = (mask >> d) & 1 ? 1 : dims[d];
+        if ((mask >> d) & 1)
+            p.reduced *= dims[d];
+    }
+    dense_strides(rank, od, ost);
+    for (d = 0; d < rank; d++)
+        p.out_strides[d] = (mask >> d) & 1 ? 0 : ost[d];
+    no = p.out_count = prod(rank, od);
+    n = prod(rank, dims);
+    fill(X, n);
+    for (i = 0; i < no; i++) {
+        R[i] = op == TB_REDUCE_MAX ? -HUGE_VAL : op == TB_REDUCE_MIN ? HUGE_VAL : 0.0;
+        M[i] = 0;
+    }
+    /* every input element, by explicit multi-index, to its output element */
+    for (i = 0; i < n; i++) {
+        int o = 0;
+        double v = X[i];
+        unravel(i, rank, dims, idx);
+        for (d = 0; d < rank; d++)
+            o += (mask >> d) & 1 ? 0 : idx[d] * ost[d];
+        if (op == TB_REDUCE_MAX)
+            R[o] = v > R[o] ? v : R[o];
+        else if (op == TB_REDUCE_MIN)
+            R[o] = v < R[o] ? v : R[o];
+        else
+            R[o] += v;
+        M[o] += fabs(v);
+    }
+    if (op == TB_REDUCE_MEAN)
+        for (i = 0; i < no; i++) {
+            R[i] /= p.reduced;
+            M[i] /= p.reduced;
+        }
+    poison();
+    tb_reduce_f32(&p, X, Y);
+    check_f("reduce", g_reduce_id++, Y, R, M, no);
+}
+
+static void test_reduce(void)
+{
+    static const int32_t d234[] = {2, 3, 4}, d2315[] = {2, 3, 1, 5}, d1[] = {1};
+    static const int32_t d7[] = {7}, d3333[] = {3, 3, 3, 3};
+    int op, t, d;
+    for (op = 0; op < 4; op++) {
+        reduce_case(op, 3, d234, 2u);   /* middle axis */
+        reduce_case(op, 3, d234, 5u);   /* outer + inner */
+        reduce_case(op, 3, d234, 7u);   /* all */
+        reduce_case(op, 3, d234, 4u);   /* last */
+        reduce_case(op, 3, d234, 1u);   /* first */
+        reduce_case(op, 3, d234, 0u);   /* none */
+        reduce_case(op, 4, d2315, 12u); /* global pool style, with a size-1 axis */
+        reduce_case(op, 4, d3333, 10u); /* alternating */
+        reduce_case(op, 1, d7, 1u);
+        reduce_case(op, 0, d1, 0u);     /* rank 0 */
+    }
+    for (t = 0; t < 20; t++) {
+        int32_t dims[TB_RT_MAX_RANK];
+        int rank = irand(1, 5);
+        for (d = 0; d < rank; d++)
+            dims[d] = irand(1, 4);
+        reduce_case(irand(0, 3), rank, dims, rnd() & ((1u << rank) - 1));
+    }
+}
+
+/* ---- copy / gather / pad / cast ---- */
+
+static int g_copy_id;
+/* Copies with the given strides; the reference walks every index explicitly.
+ * x holds bytes 0..; y starts filled with 0xEE so stray writes show. */
+static void copy_case(int es, int rank, const int32_t *dims, const int32_t *in_st, int in_off,
+                      const int32_t *out_st, int out_off, int y_bytes)
+{
+    static unsigned char xb[MAXN], yb[MAXN], rb[MAXN];
+    tb_copy_params p;
+    int32_t idx[TB_RT_MAX_RANK];
+    int d, i, n;
+    memset(&p, 0, sizeof p);
+    p.elem_size = es;
+    p.rank = rank;
+    p.in_offset = in_off;
+    p.out_offset = out_off;
+    for (d = 0; d < rank; d++) {
+        p.dims[d] = dims[d];
+        p.in_strides[d] = in_st[d];
+        p.out_strides[d] = out_st[d];
+    }
+    for (i = 0; i < MAXN; i++)
+        xb[i] = (unsigned char)(rnd() & 0xff);
+    memset(yb, 0xEE, (size_t)y_bytes + GUARD);
+    memset(rb, 0xEE, (size_t)y_bytes + GUARD);
+    n = prod(rank, dims);
+    for (i = 0; i < n; i++) {
+        int io = in_off, oo = out_off;
+        unravel(i, rank, dims, idx);
+        for (d = 0; d < rank; d++) {
+            io += idx[d] * in_st[d];
+            oo += idx[d] * out_st[d];
+        }
+        memcpy(rb + oo * es, xb + io * es, (size_t)es);
+    }
+    tb_copy(&p, xb, yb);
+    check_bytes("copy", g_copy_id++, yb, rb, y_bytes + GUARD);
+}
+
+static void test_copy(void)
+{
+    int32_t dims[TB_RT_MAX_RANK], is[TB_RT_MAX_RANK], os[TB_RT_MAX_RANK], src[TB_RT_MAX_RANK];
+    static const int sizes[] = {1, 2, 4, 8, 3};
+    int e, t, d;
+    for (e = 0; e < 5; e++) {
+        int es = sizes[e];
+        /* plain dense copy of [2,3,4] */
+        dims[0] = 2; dims[1] = 3; dims[2] = 4;
+        dense_strides(3, dims, is);
+        copy_case(es, 3, dims, is, 0, is, 0, 24 * es);
+        /* transpose [2,3,4] -> [4,2,3]: iterate output dims, read permuted */
+        src[0] = 2; src[1] = 3; src[2] = 4;
+        dense_strides(3, src, is);
+        dims[0] = 4; dims[1] = 2; dims[2] = 3;
+        {
+            int32_t ist[3];
+            ist[0] = is[2]; ist[1] = is[0]; ist[2] = is[1];
+            dense_strides(3, dims, os);
+            copy_case(es, 3, dims, ist, 0, os, 0, 24 * es);
+        }
+        /* slice x[1:3, ::-2, 1:] of [3,5,4] (negative stride, offset) */
+        src[0] = 3; src[1] = 5; src[2] = 4;
+        dense_strides(3, src, is);
+        dims[0] = 2; dims[1] = 3; dims[2] = 3;
+        {
+            int32_t ist[3];
+            ist[0] = is[0]; ist[1] = -2 * is[1]; ist[2] = is[2];
+            dense_strides(3, dims, os);
+            copy_case(es, 3, dims, ist, 1 * is[0] + 4 * is[1] + 1, os, 0, 18 * es);
+        }
+        /* expand [3,1] -> [2,3,4] (stride 0) */
+        dims[0] = 2; dims[1] = 3; dims[2] = 4;
+        is[0] = 0; is[1] = 1; is[2] = 0;
+        dense_strides(3, dims, os);
+        copy_case(es, 3, dims, is, 0, os, 0, 24 * es);
+        /* concat: [2,3] into columns 2..4 of a [2,6] output */
+        dims[0] = 2; dims[1] = 3;
+        is[0] = 3; is[1] = 1;
+        os[0] = 6; os[1] = 1;
+        copy_case(es, 2, dims, is, 0, os, 2, 12 * es);
+        /* rank 0: one element at offsets */
+        copy_case(es, 0, dims, is, 5, os, 3, 8 * es);
+    }
+    /* random permutations of random shapes */
+    for (t = 0; t < 20; t++) {
+        int rank = irand(1, 6), perm[TB_RT_MAX_RANK], i;
+        int32_t ist[TB_RT_MAX_RANK];
+        for (d = 0; d < rank; d++) {
+            src[d] = irand(1, 4);
+            perm[d] = d;
+        }
+        for (d = rank - 1; d > 0; d--) {
+            int j = irand(0, d), tmp = perm[d];
+            perm[d] = perm[j];
+            perm[j] = tmp;
+        }
+        dense_strides(rank, src, is);
+        for (d = 0; d < rank; d++) {
+            dims[d] = src[perm[d]];
+            ist[d] = is[perm[d]];
+        }
+        dense_strides(rank, dims, os);
+        i = prod(rank, dims);
+        copy_case(sizes[t % 5], rank, dims, ist, 0, os, 0, i * sizes[t % 5]);
+    }
+}
+
+static void test_gather(void)
+{
+    /* out-of-range indices last, so an overlong zero fill shows */
+    static const int32_t i32[] = {2, -1, 0, 5, -4, 3, -5};
+    static const int64_t i64[] = {-3, 1, 4, 0, -6};
+    tb_gather_params p;
+    static float xf[60], yf[200], rf[200];
+    static int64_t xl[60], yl[200], rl[200];
+    int o, j, k, in, axis_len, inner, outer, cs, isz;
+    for (k = 0; k < 60; k++) {
+        xf[k] = frand();
+        xl[k] = (int64_t)rnd() * 1000003 - 7;
+    }
+    for (cs = 0; cs < 6; cs++) {
+        const int shapes[3][3] = {{1, 4, 5}, {3, 4, 5}, {12, 4, 1}};
+        outer = shapes[cs % 3][0];
+        axis_len = shapes[cs % 3][1];
+        inner = shapes[cs % 3][2];
+        for (isz = 4; isz <= 8; isz += 4) {
+            const int n_index = isz == 4 ? 7 : 5;
+            memset(&p, 0, sizeof p);
+            p.outer = outer; p.axis_len = axis_len; p.inner = inner;
+            p.n_index = n_index; p.index_size = isz;
+            p.elem_size = cs < 3 ? 4 : 8;
+            memset(yf, 0x5A, sizeof yf); /* the tails beyond k stay equal */
+            memset(rf, 0x5A, sizeof rf);
+            memset(yl, 0x5A, sizeof yl);
+            memset(rl, 0x5A, sizeof rl);
+            for (o = 0, k = 0; o < outer; o++)
+                for (j = 0; j < n_index; j++) {
+                    int64_t ix = isz == 4 ? i32[j] : i64[j];
+                    if (ix < 0)
+                        ix += axis_len;
+                    for (in = 0; in < inner; in++, k++) {
+                        int ok = ix >= 0 && ix < axis_len;
+                        int src = (o * axis_len + (int)ix) * inner + in;
+                        rf[k] = ok ? xf[src] : 0.0f;
+                        rl[k] = ok ? xl[src] : 0;
+                    }
+                }
+            if (cs < 3) {
+                tb_gather(&p, xf, isz == 4 ? (const void *)i32 : (const void *)i64, yf);
+                check_bytes("gather", cs * 2 + isz / 8, yf, rf, (int)sizeof yf);
+            } else {
+                tb_gather(&p, xl, isz == 4 ? (const void *)i32 : (const void *)i64, yl);
+                check_bytes("gather", cs * 2 + isz / 8, yl, rl, (int)sizeof yl);
+            }
+        }
+    }
+}
+
+/* numpy-style index for pad position s in a dim of length n: reflect bounces
+ * off both ends (edge not repeated) until inside; edge clamps */
+static int pad_src(int s, int n, int mode)
+{
+    if (s >= 0 && s < n)
+        return s;
+    if (mode == TB_PAD_CONSTANT)
+        return -1;
+    if (mode == TB_PAD_EDGE)
+        return s < 0 ? 0 : n - 1;
+    if (n == 1)
+        return 0;
+    while (s < 0 || s >= n) {
+        if (s < 0)
+            s = -s;
+        if (s >= n)
+            s = 2 * (n - 1) - s;
+    }
+    return s;
+}
+
+static int g_pad_id;
+static void pad_case(int mode, int rank, const int32_t *in_dims, const int32_t *pb, const int32_t *pe)
+{
+    tb_pad_params p;
+    int32_t idx[TB_RT_MAX_RANK], ist[TB_RT_MAX_RANK];
+    int d, i, n, nin;
+    memset(&p, 0, sizeof p);
+    p.mode = mode;
+    p.rank = rank;
+    p.value = 2.5f;
+    for (d = 0; d < rank; d++) {
+        p.in_dims[d] = in_dims[d];
+        p.pads_begin[d] = pb[d];
+        p.out_dims[d] = in_dims[d] + pb[d] + pe[d];
+    }
+    nin = prod(rank, in_dims);
+    n = prod(rank, p.out_dims);
+    dense_strides(rank, in_dims, ist);
+    fill(X, nin);
+    for (i = 0; i < n; i++) {
+        int off = 0, out = 0;
+        unravel(i, rank, p.out_dims, idx);
+        for (d = 0; d < rank; d++) {
+            int s = pad_src(idx[d] - pb[d], in_dims[d], mode);
+            if (s < 0)
+                out = 1;
+            off += s * ist[d];
+        }
+        R[i] = out ? p.value : X[off];
+    }
+    poison();
+    tb_pad_f32(&p, X, Y);
+    check_f("pad", g_pad_id++, Y, R, NULL, n);
+}
+
+static void test_pad(void)
+{
+    static const int32_t d23[] = {2, 3}, z2[] = {0, 0}, p11[] = {1, 1}, p12[] = {1, 2};
+    static const int32_t d4[] = {4}, p0[] = {0}, p3[] = {3}, p7[] = {7}, p9[] = {9};
+    static const int32_t d1[] = {1}, p2[] = {2};
+    static const int32_t d1234[] = {1, 2, 3, 4}, pA[] = {0, 0, 1, 1}, pB[] = {0, 1, 2, 1};
+    static const int32_t d34[] = {3, 4}, pn[] = {-1, 1}, pm[] = {2, -2};
+    static const int32_t pc[] = {0, 1}, pd[] = {0, -2}, pe[] = {0, 5}, pf[] = {0, -6};
+    int mode, t, d;
+    for (mode = 0; mode < 3; mode++) {
+        pad_case(mode, 2, d23, p11, p11);
+        pad_case(mode, 2, d23, p12, z2);
+        pad_case(mode, 1, d4, p3, p3);     /* reflect limit: pad = n-1 */
+        pad_case(mode, 1, d4, p7, p9);     /* pads wider than the input */
+        pad_case(mode, 1, d4, p0, p0);
+        pad_case(mode, 1, d1, p2, p3);     /* single element */
+        pad_case(mode, 4, d1234, pA, pB);  /* NCHW spatial pad */
+        pad_case(mode, 4, d1234, pB, pA);
+        pad_case(mode, 0, d1, p0, p0);     /* rank 0 */
+    }
+    /* negative pads crop (constant mode) */
+    pad_case(TB_PAD_CONSTANT, 2, d34, pn, pm);
+    pad_case(TB_PAD_CONSTANT, 2, d34, pm, pn);
+    pad_case(TB_PAD_CONSTANT, 2, d34, pc, pd); /* row cropped at its end */
+    pad_case(TB_PAD_CONSTANT, 2, d34, pe, pf); /* begin pad past the whole output */
+    for (t = 0; t < 30; t++) {
+        int32_t dims[TB_RT_MAX_RANK], b[TB_RT_MAX_RANK], e[TB_RT_MAX_RANK];
+        int rank = irand(1, 4);
+        for (d = 0; d < rank; d++) {
+            dims[d] = irand(1, 5);
+            b[d] = irand(0, rank > 2 ? 2 : 6);
+            e[d] = irand(0, rank > 2 ? 2 : 6);
+        }
+        pad_case(t % 3, rank, dims, b, e);
+    }
+}
+
+static void test_cast(void)
+{
+    tb_cast_params p;
+    int id = 0;
+    memset(&p, 0, sizeof p);
+#define CAST(FROM, TO, FT, TT, N, SRC, WANT)                                   \
+    do {                                                                       \
+        static const FT s_[N] = SRC;                                           \
+        static const TT w_[N] = WANT;                                          \
+        TT y_[N];                                                              \
+        memset(y_, 0x5A, sizeof y_);                                           \
+        p.count = N; p.from = FROM; p.to = TO;                                 \
+        tb_cast(&p, s_, y_);                                                   \
+        check_bytes("cast", id++, y_, w_, (int)sizeof y_);                     \
+    } while (0)
+#define L(...) {__VA_ARGS__}
+    /* float -> integers: truncation toward zero, clamp, NaN -> 0 */
+    CAST(1, 6, float, int32_t, 9, L(-1.7f, 1.7f, -0.5f, 2.5f, 1e10f, -1e10f, NAN, INFINITY, -INFINITY),
+         L(-1, 1, 0, 2, INT32_MAX, INT32_MIN, 0, INT32_MAX, INT32_MIN));
+    CAST(1, 7, float, int64_t, 7, L(-1.7f, 123456.75f, -3e9f, 1e30f, -1e30f, NAN, -0.0f),
+         L(-1, 123456, -3000000000LL, INT64_MAX, INT64_MIN, 0, 0));
+    CAST(1, 2, float, uint8_t, 8, L(-3.5f, -0.9f, 2.9f, 255.9f, 300.0f, NAN, 128.0f, 0.0f),
+         L(0, 0, 2, 255, 255, 0, 128, 0));
+    CAST(1, 3, float, int8_t, 6, L(-3.5f, -128.7f, 127.9f, 200.0f, -1000.0f, NAN),
+         L(-3, -128, 127, 127, -128, 0));
+    CAST(1, 4, float, uint16_t, 4, L(-1.0f, 65535.5f, 70000.0f, 1234.9f), L(0, 65535, 65535, 1234));
+    CAST(1, 5, float, int16_t, 4, L(-32769.0f, 32767.9f, -7.9f, 40000.0f), L(-32768, 32767, -7, 32767));
+    CAST(1, 12, float, uint32_t, 4, L(-5.0f, 4e9f, 5e9f, 3.99f), L(0, 4000000000u, UINT32_MAX, 3));
+    CAST(1, 13, float, uint64_t, 4, L(-5.0f, 13835058055282163712.0f, 1e20f, NAN),
+         L(0, 13835058055282163712ull, UINT64_MAX, 0));
+    CAST(11, 7, double, int64_t, 5, L(-2.9, 9.3e18, -9.3e18, 9007199254740993.0, -9223372036854775808.0),
+         L(-2, INT64_MAX, INT64_MIN, 9007199254740992LL, INT64_MIN));
+    /* to bool: x != 0 (NaN is nonzero) */
+    CAST(1, 9, float, uint8_t, 6, L(0.0f, -0.0f, 0.1f, -2.0f, NAN, INFINITY), L(0, 0, 1, 1, 1, 1));
+    CAST(7, 9, int64_t, uint8_t, 4, L(0, 256, -1, 1), L(0, 1, 1, 1));
+    /* integer narrowing wraps modulo 2^bits */
+    CAST(7, 6, int64_t, int32_t, 4, L(1, -1, 4294967297LL, 2147483648LL), L(1, -1, 1, INT32_MIN));
+    CAST(6, 2, int32_t, uint8_t, 4, L(-1, 256, 300, 255), L(255, 0, 44, 255));
+    CAST(6, 3, int32_t, int8_t, 3, L(200, -129, 127), L(-56, 127, 127));
+    CAST(7, 13, int64_t, uint64_t, 2, L(-1, 5), L(UINT64_MAX, 5));
+    /* widening and to float */
+    CAST(3, 7, int8_t, int64_t, 3, L(-128, 0, 127), L(-128, 0, 127));
+    CAST(2, 6, uint8_t, int32_t, 2, L(255, 7), L(255, 7));
+    CAST(12, 7, uint32_t, int64_t, 1, L(4000000000u), L(4000000000LL));
+    CAST(6, 1, int32_t, float, 4, L(-7, 16777217, 0, 2147483647), L(-7.0f, 16777216.0f, 0.0f, 2147483648.0f));
+    CAST(7, 1, int64_t, float, 2, L(-9007199254740993LL, 36028797018963969LL),
+         L(-9007199254740992.0f, 36028797018963968.0f));
+    /* 2^53 + 2^29 + 1 rounds up in one step; via double it would tie-round down */
+    CAST(7, 1, int64_t, float, 1, L(9007199791611905LL), L(9007200328482816.0f));
+    CAST(13, 11, uint64_t, double, 2, L(UINT64_MAX, 3), L(18446744073709551616.0, 3.0));
+    CAST(9, 1, uint8_t, float, 2, L(1, 0), L(1.0f, 0.0f));
+    CAST(5, 1, int16_t, float, 2, L(-32768, 5), L(-32768.0f, 5.0f));
+    CAST(4, 6, uint16_t, int32_t, 1, L(65535), L(65535));
+    CAST(1, 11, float, double, 3, L(0.1f, -2.5f, INFINITY), L((double)0.1f, -2.5, HUGE_VAL));
+    CAST(11, 1, double, float, 3, L(0.1, -2.5, 1e300), L(0.1f, -2.5f, INFINITY));
+    CAST(1, 1, float, float, 2, L(1.5f, -0.0f), L(1.5f, -0.0f)); /* same type */
+#undef CAST
+#undef L
+}
+
+int main(void)
+{
+    test_conv();
+    test_gemm();
+    test_matmul();
+    test_binary();
+    test_binary_i64();
+    test_unary();
+    test_pool();
+    test_batchnorm();
+    test_softmax();
+    test_reduce();
+    test_copy();
+    test_gather();
+    test_pad();
+    test_cast();
+    printf("%d passed, %d failed\n", g_pass, g_fail);
+    return g_fail != 0;
+}

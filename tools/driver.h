@@ -1,0 +1,22 @@
+/* driver.h - what tyboxc and tyboxc-opt share: loading a model from .onnx or
+ * .tir into a shaped, folded graph, and writing an output folder atomically. */
+#ifndef TYBOXC_DRIVER_H
+#define TYBOXC_DRIVER_H
+
+#include "ir.h"
+
+/* .tir is parsed and verified as written; anything else is read as ONNX,
+ * then shapes are inferred with constant folding and checked. */
+tb_graph *tb_driver_load(const char *path, tb_error *err);
+
+/* A temporary folder beside `dir` to write into; tb_output_commit moves its
+ * files into `dir` (created if missing) only once everything is written, so a
+ * failed compile never leaves a half-written folder. */
+int tb_output_begin(const char *dir, char *tmp, size_t cap, tb_error *err);
+int tb_output_commit(const char *tmp, const char *dir, tb_error *err);
+void tb_output_abort(const char *tmp);
+
+/* Reads a whole file (NUL-terminated); NULL and err on failure. */
+char *tb_read_file(const char *path, size_t *len, tb_error *err);
+
+#endif

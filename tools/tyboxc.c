@@ -1,0 +1,158 @@
+/* tyboxc - compile an ONNX model into static C99.
+ *
+ * The straight line: load (frontend) -> shapes and folding (ir) -> pipeline
+ * (passes) -> arena plan and C (backend). Exit 0 on success, 1 on bad input
+ * or a failed compile (one "error:" line), 2 on a bad command line.
+ */
+#include "backend.h"
+#include "driver.h"
+#include "passes.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TYBOXC_VERSION "0.1.0"
+
+static const char usage[] =
+    "usage: tyboxc MODEL.onnx -o DIR [options]\n"
+    "\n"
+    "Compiles an ONNX model (or a .tir file) into static C99: DIR/PREFIX.h, DIR/PREFIX.c\n"
+    "and the runtime kernels. The folder is written only when the compile succeeds.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output DIR     output folder (created if missing)\n"
+    "  --name PREFIX        prefix of the generated symbols and files (default: model)\n"
+    "  --passes LIST        comma-separated pass pipeline (default:\n"
+    "                       " TB_DEFAULT_PIPELINE ")\n"
+    "  --emit-ir FILE       write the IR after the passes as .tir ('-' for stdout)\n"
+    "  --report[=full]      print the memory plan (full: one line per arena tensor)\n"
+    "  --harness            also write main.c and a Makefile building DIR/model_run\n"
+    "  --list-ops           print the supported ONNX operators and exit\n"
+    "  --list-passes        print the registered passes and exit\n"
+    "  -h, --help           print this help and exit\n"
+    "  --version            print the version and exit\n";
+
+typedef struct {
+    const char *input, *output, *prefix, *passes, *emit_ir;
+    int report, harness;
+} options;
+
+static int usage_error(const char *fmt, const char *arg) {
+    fputs("tyboxc: error: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\n(tyboxc --help shows the options)\n", stderr);
+    return 2;
+}
+
+static int valid_prefix(const char *s) {
+    if (!*s || isdigit((unsigned char)*s)) return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_') return 0;
+    return 1;
+}
+
+/* The value of `flag` given as "flag VALUE" or "flag=VALUE"; NULL when
+ * argv[*i] is another argument. A flag without its value exits. */
+static const char *flag_value(const char *flag, int argc, char **argv, int *i) {
+    const char *a = argv[*i];
+    size_t n = strlen(flag);
+    if (!strncmp(a, flag, n) && a[n] == '=') return a + n + 1;
+    if (strcmp(a, flag)) return NULL;
+    if (*i + 1 >= argc) exit(usage_error("%s needs a value", flag));
+    return argv[++*i];
+}
+
+/* Returns -1 to go on, otherwise the exit code. */
+static int parse_args(int argc, char **argv, options *o) {
+    *o = (options){.prefix = "model", .passes = TB_DEFAULT_PIPELINE};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage, stdout);
+            return 0;
+        } else if (!strcmp(a, "--version")) {
+            puts("tyboxc " TYBOXC_VERSION);
+            return 0;
+        } else if (!strcmp(a, "--list-ops")) {
+            for (int op = 1; op < TB_OP_COUNT; op++) puts(tb_op_name((tb_op)op));
+            return 0;
+        } else if (!strcmp(a, "--list-passes")) {
+            for (int k = 0; k < tb_pass_count(); k++) printf("%-18s %s\n", tb_pass_at(k)->name, tb_pass_at(k)->summary);
+            return 0;
+        } else if ((val = flag_value("-o", argc, argv, &i)) || (val = flag_value("--output", argc, argv, &i))) {
+            o->output = val;
+        } else if ((val = flag_value("--name", argc, argv, &i))) {
+            if (!valid_prefix(val)) return usage_error("--name '%s' is not a C identifier", val);
+            o->prefix = val;
+        } else if ((val = flag_value("--passes", argc, argv, &i))) {
+            o->passes = val;
+        } else if ((val = flag_value("--emit-ir", argc, argv, &i))) {
+            o->emit_ir = val;
+        } else if (!strcmp(a, "--report")) {
+            o->report = 1;
+        } else if (!strcmp(a, "--report=full")) {
+            o->report = 2;
+        } else if (!strcmp(a, "--harness")) {
+            o->harness = 1;
+        } else if (a[0] == '-' && a[1]) {
+            return usage_error("unknown option '%s'", a);
+        } else if (o->input) {
+            return usage_error("more than one input file ('%s')", a);
+        } else {
+            o->input = a;
+        }
+    }
+    if (!o->input) return usage_error("%s", "no input model given");
+    if (!o->output) return usage_error("%s", "no output folder given (-o DIR)");
+    return -1;
+}
+
+static int fail(const char *file, const tb_error *err) {
+    fprintf(stderr, "%s: error: %s\n", file, err->msg);
+    return 1;
+}
+
+static int write_ir(const char *path, tb_graph *g, tb_error *err) {
+    FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+    if (!f) return tb_error_set(err, "cannot write '%s'", path);
+    tb_print_graph(f, g);
+    int bad = ferror(f);
+    if (f != stdout && fclose(f)) bad = 1;
+    return bad ? tb_error_set(err, "error writing '%s'", path) : 0;
+}
+
+int main(int argc, char **argv) {
+    options o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0) return rc;
+    rc = 0;
+
+    tb_error err = {{0}};
+    tb_graph *g = tb_driver_load(o.input, &err);
+    if (!g) return fail(o.input, &err);
+    tb_pass_context ctx = {.report = o.report ? stdout : NULL, .print_out = stderr};
+#ifdef TYBOXC_VERIFY_EACH
+    ctx.verify_each = 1;
+#endif
+    tb_plan plan;
+    tb_emit_options eo = {.prefix = o.prefix, .source_name = o.input, .harness = o.harness};
+    char tmp[4096];
+    if (tb_run_pipeline(g, o.passes, &ctx, &err) || (o.emit_ir && write_ir(o.emit_ir, g, &err)) ||
+        tb_plan_graph(g, &plan, &err)) {
+        tb_graph_free(g);
+        return fail(o.input, &err);
+    }
+    if (tb_output_begin(o.output, tmp, sizeof tmp, &err)) rc = 1;
+    else if (tb_emit_model(g, &plan, &eo, tmp, &err) || (o.harness && tb_emit_harness(g, &eo, tmp, &err))) {
+        tb_output_abort(tmp);
+        rc = 1;
+    } else if (tb_output_commit(tmp, o.output, &err)) {
+        rc = 1;
+    }
+    if (!rc && o.report) tb_print_plan_report(stdout, g, &plan, o.report == 2);
+    tb_plan_free(&plan);
+    tb_graph_free(g);
+    return rc ? fail(o.input, &err) : 0;
+}
