@@ -11,9 +11,15 @@
  * The graph inputs go in the header, then every constant in value-id order,
  * then the live nodes in order (dead nodes are skipped), then `return`.
  * `opset N` is printed only when g->opset != 0. The text is canonical:
- * printing parse(print(g)) gives the same bytes, floats included (each float
- * is the shortest decimal that strtof / strtod turn back into the same bits;
- * NaNs other than the default quiet one print their bits as nan(0x...)).
+ * printing parse(print(g)) gives the same bytes, and the parsed graph holds
+ * the same bits. Numbers:
+ *   - f32 / f64: the fewest significant digits k (1..9, 1..17) such that x
+ *     rounded to k digits reads back (strtof / strtod) as the same bits,
+ *     written positionally for exponents -4..15 ("100.0", "0.0001") and in
+ *     exponent form otherwise ("1e-05", "3.4028235e+38"); always with '.' or
+ *     'e'. Also inf, -inf, -0.0, nan (0x7fc00000), -nan (sign bit set), and
+ *     nan(0x7fc00001) with the exact bits for any other NaN.
+ *   - integers in decimal, bool as 0 / 1 (any non-zero byte prints as 1).
  *
  * The printer does not assume a valid graph (it is used to dump graphs that
  * failed verification): an out-of-range id prints as <invalid N>.
@@ -97,9 +103,9 @@ static void print_attr_name(FILE *out, const char *s) {
 
 /* ---- numbers ------------------------------------------------------------ */
 
-/* Renders digits d[0..nd) (no trailing zeros) times 10^(exp10 - nd + 1) like
- * Python's repr: positional for -4 <= exp10 < 16 ("100.0", "0.0001"),
- * else "1.5e-05". Always contains '.' or 'e'. */
+/* Renders the decimal d[0] . d[1..nd) x 10^exp10 (digits without trailing
+ * zeros) like Python's repr: positional for -4 <= exp10 < 16 ("100.0",
+ * "0.0001"), else "1.5e-05". Always contains '.' or 'e'. */
 static void render_decimal(char *buf, int neg, const char *d, int nd, int exp10) {
     char *o = buf;
     if (neg) *o++ = '-';
@@ -304,7 +310,10 @@ static void print_elements(FILE *out, const tb_value *v, int64_t max) {
         fputs("[...]", out);
         return;
     }
-    if (!v->data) n = 0;
+    if (!v->data || (int)v->dtype <= TB_DTYPE_NONE || v->dtype >= TB_DTYPE_COUNT) {
+        fputs(n ? "[<no elements>]" : "[]", out);
+        return;
+    }
     char buf[48];
     putc('[', out);
     for (int64_t i = 0; i < n; i++) {

@@ -146,6 +146,23 @@ static int check_nodes(const tb_graph *g, tb_error *err) {
         if (n->n_inputs < 0 || n->n_inputs > TB_MAX_IO || n->n_outputs < 0 || n->n_outputs > TB_MAX_IO)
             return node_err(err, g, i, "invalid input or output count %d / %d", n->n_inputs, n->n_outputs);
         if (n->n_attrs < 0 || (n->n_attrs && !n->attrs)) return node_err(err, g, i, "invalid attribute list");
+        for (int k = 0; k < n->n_attrs; k++) {
+            const tb_attr *a = &n->attrs[k];
+            int ok = a->name != NULL;
+            switch (a->kind) {
+            case TB_ATTR_INT:
+            case TB_ATTR_FLOAT: break;
+            case TB_ATTR_STRING: ok = ok && a->s; break;
+            case TB_ATTR_INTS: ok = ok && a->n >= 0 && (!a->n || a->ints); break;
+            case TB_ATTR_FLOATS: ok = ok && a->n >= 0 && (!a->n || a->floats); break;
+            case TB_ATTR_TENSOR:
+                ok = ok && a->t && a->t->data && a->t->rank >= 0 && a->t->rank <= TB_MAX_RANK &&
+                     (int)a->t->dtype > TB_DTYPE_NONE && a->t->dtype < TB_DTYPE_COUNT;
+                break;
+            default: ok = 0; break;
+            }
+            if (!ok) return node_err(err, g, i, "attribute %d '%s' is malformed", k, a->name ? a->name : "");
+        }
         for (int k = 0; k < n->n_inputs; k++)
             if (n->inputs[k] < -1 || n->inputs[k] >= g->n_values)
                 return node_err(err, g, i, "input %d has an invalid value id %d", k, n->inputs[k]);
@@ -214,7 +231,8 @@ static int check_dataflow(const tb_graph *g, char *def, int *live_producer, tb_e
                 if (v->producer >= 0)
                     return node_err(err, g, i, "input %d '%s' is an output of dead %s", k, v->name,
                                     node_ref(g, v->producer, nb, sizeof nb));
-                return node_err(err, g, i, "input %d '%s' is not defined", k, v->name);
+                return node_err(err, g, i, "input %d '%s' is not defined (no producer, not a graph input, no data)",
+                                k, v->name);
             }
             if (v->dtype == TB_DTYPE_NONE) return node_err(err, g, i, "input %d '%s' has no element type", k, v->name);
             if (v->rank < 0) return node_err(err, g, i, "input %d '%s' has an unknown shape", k, v->name);
@@ -230,7 +248,8 @@ static int check_dataflow(const tb_graph *g, char *def, int *live_producer, tb_e
             if (v->producer >= 0)
                 return tb_error_set(err, "graph output '%s' is an output of dead %s", v->name,
                                     node_ref(g, v->producer, nb, sizeof nb));
-            return tb_error_set(err, "graph output '%s' is not defined", v->name);
+            return tb_error_set(err, "graph output '%s' is not defined (no producer, not a graph input, no data)",
+                                v->name);
         }
         if (v->dtype == TB_DTYPE_NONE) return tb_error_set(err, "graph output '%s' has no element type", v->name);
         if (v->rank < 0) return tb_error_set(err, "graph output '%s' has an unknown shape", v->name);

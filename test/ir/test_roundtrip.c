@@ -659,7 +659,7 @@ static void test_verify(void) {
 
     g = vgraph(); /* a value read with no producer, not an input, no data */
     g->values[1].data = NULL;
-    expect_verify(g, "node 'add' (Add): input 1 'c' is not defined", "undefined");
+    expect_verify(g, "node 'add' (Add): input 1 'c' is not defined (no producer, not a graph input, no data)", "undefined");
 
     g = vgraph();
     g->values[0].rank = -1;
@@ -671,7 +671,7 @@ static void test_verify(void) {
 
     g = vgraph();
     tb_graph_mark_output(g, tb_graph_add_value(g, "loose", TB_F32));
-    expect_verify(g, "graph output 'loose' is not defined", "undefined graph output");
+    expect_verify(g, "graph output 'loose' is not defined (no producer, not a graph input, no data)", "undefined graph output");
 
     g = vgraph();
     tb_graph_add_input(g, "x2", TB_F32, 0, NULL);
