@@ -60,10 +60,16 @@ int tb_emit_harness(const tb_graph *g, const tb_emit_options *o, const char *dir
     fputs("\n", out);
     fputs(main_helpers, out);
 
+    /* The first input with elements detects the end of the file; a model
+     * whose inputs hold no bytes at all runs once. */
     fputs("static int read_sample(FILE *f) {\n", out);
-    for (int k = 0; k < g->n_inputs; k++)
-        fprintf(out, "    if (!read_input(f, in%d, sizeof in%d[0], %s_INPUT%d_SIZE, %d)) return 0;\n", k, k, P, k, k == 0);
-    if (!g->n_inputs) fputs("    static int once;\n    (void)f;\n    return once++ == 0;\n", out);
+    int first = 1;
+    for (int k = 0; k < g->n_inputs; k++) {
+        if (tb_value_numel(&g->values[g->inputs[k]]) == 0) continue;
+        fprintf(out, "    if (!read_input(f, in%d, sizeof in%d[0], %s_INPUT%d_SIZE, %d)) return 0;\n", k, k, P, k, first);
+        first = 0;
+    }
+    if (first) fputs("    static int once;\n    (void)f;\n    return once++ == 0;\n", out);
     else fputs("    return 1;\n", out);
     fputs("}\n\n", out);
 

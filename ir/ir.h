@@ -210,6 +210,10 @@ int tb_verify(tb_graph *g, tb_error *err);
 
 /* ---- textual form (ir/print.c, ir/parse.c) ------------------------------ */
 void tb_print_graph(FILE *out, const tb_graph *g);
+/* Like tb_print_graph, but constants and tensor attributes with more than
+ * max_const_elems elements print as [...] (max < 0: none); the text then
+ * starts with a comment saying so and cannot be parsed back. */
+void tb_print_graph_elided(FILE *out, const tb_graph *g, int64_t max_const_elems);
 /* Parses one graph; errors are "line:col: message". */
 tb_graph *tb_parse_graph(const char *text, size_t len, tb_error *err);
 

@@ -29,8 +29,10 @@
  *   STRING   = '"' chars '"' with escapes \" \\ \n \t \r \xNN (NN != 00);
  *              no raw newline
  *   INT      = [+-]?[0-9]+
- *   FLOAT    = [+-]? (decimal or exponent form read by strtof / strtod
- *              | "inf" | "nan" | "nan(0x" HEX ")" for exact NaN bits)
+ *   FLOAT    = [+-]? (decimal or exponent form, as strtof / strtod read it)
+ *            | [+-]? ("inf" | "nan")       nan: the default quiet NaN
+ *            | "nan(0x" HEX{1,8|16} ")"   exact NaN bits (f32: 8, f64: 16)
+ *   "..."    = only in an elided constant (tb_print_graph_elided): an error
  *
  * Meaning:
  *   - A node's output types, when it has outputs, are required, one per
@@ -43,7 +45,16 @@
  *     list is ints when every element is an INT (so `[]` is ints), floats
  *     otherwise.
  *   - Values must be defined (graph input, constant or node output) before
- *     they are used, and each name is defined once.
+ *     they are used, and each name is defined once (not empty).
+ *   - "opset N" sets g->opset (absent: 0, unset). Graph outputs may be
+ *     constants or graph inputs, and may repeat.
+ *   - Limits: rank <= TB_MAX_RANK, inputs and outputs per node <= TB_MAX_IO,
+ *     attributes per node <= 64, element counts < 2^59.
+ *
+ * Values are numbered in the order they are defined: graph inputs, then
+ * constants and node outputs as they appear. The parser adds node outputs
+ * by name (tb_graph_add_node with no outputs, then tb_graph_add_value),
+ * and keeps a hash table of names, so parsing is linear in the input.
  *
  * Errors are reported as "line:col: message" (1-based; the column counts
  * bytes) in err->msg, through a longjmp back to tb_parse_graph, which frees
@@ -52,7 +63,6 @@
  */
 #include "ir.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>

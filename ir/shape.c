@@ -342,13 +342,60 @@ static int64_t elem_i64(tb_dtype t, const void *data, int64_t i) {
 }
 
 /* A constant one-element input (rank 0, or rank 1 of one value). */
-static int input_scalar(tb_graph *g, int node, int i, const char *what, tb_error *err) {
+static int input_scalar(tb_graph *g, int node, int i, const char *what, int need_const, tb_error *err) {
     const tb_value *v = in(g, node, i);
     if (!v) return 0;
-    if (!v->data) FAIL("the '%s' input must be a constant", what);
+    if (need_const && !v->data) FAIL("the '%s' input must be a constant", what);
     if (v->rank > 1 || checked_numel(v->rank, v->dims) != 1)
         FAIL("the '%s' input must be a scalar, got rank %d with %lld values", what, v->rank,
              (long long)tb_value_numel(v));
+    return 0;
+}
+
+/* Data-dependent shapes. When an input that the output shape depends on is
+ * not a constant (yet), inference cannot compute the shape: it is an error,
+ * unless every output already carries a shape (textual IR written before
+ * const-fold, re-checked in full once folding made the input a constant).
+ * is_pending: input i is present and not a constant. */
+static int is_pending(tb_graph *g, int node, int i) {
+    const tb_value *v = in(g, node, i);
+    return v && !v->data;
+}
+
+/* What a recorded output must share with input 0. */
+enum { SAME_DTYPE = 1, SAME_RANK = 2, SAME_NUMEL = 4, BROADCAST_OF = 8 };
+
+/* Accepts the recorded output shapes (see above) or fails. `same` (SAME_*
+ * flags) lists what each output must share with input 0; BROADCAST_OF: input
+ * 0 must broadcast to the output (Expand). */
+static int accept_recorded(tb_graph *g, int node, const char *what, int same, tb_error *err) {
+    const tb_node *n = NODE(g, node);
+    const tb_value *x = in(g, node, 0);
+    for (int k = 0; k < n->n_outputs; k++) {
+        if (n->outputs[k] < 0) continue;
+        const tb_value *y = &g->values[n->outputs[k]];
+        if (y->rank < 0 || y->rank > TB_MAX_RANK || (int)y->dtype <= (int)TB_DTYPE_NONE ||
+            (int)y->dtype >= (int)TB_DTYPE_COUNT)
+            FAIL("the '%s' input must be a constant (tyboxc needs static shapes)", what);
+        if (checked_numel(y->rank, y->dims) < 0) FAIL("tensor too large: output %d", k);
+        if (!x) continue;
+        char s1[SHAPE_BUF], s2[SHAPE_BUF];
+        if ((same & SAME_DTYPE) && y->dtype != x->dtype)
+            FAIL("output %d has dtype %s, expected %s", k, tb_dtype_name(y->dtype), tb_dtype_name(x->dtype));
+        if ((same & SAME_RANK) && y->rank != x->rank) FAIL("output %d has rank %d, expected %d", k, y->rank, x->rank);
+        if ((same & SAME_NUMEL) && checked_numel(y->rank, y->dims) != checked_numel(x->rank, x->dims))
+            FAIL("cannot reshape %s into %s", fmt_shape(s1, sizeof s1, x->rank, x->dims),
+                 fmt_shape(s2, sizeof s2, y->rank, y->dims));
+        int r;
+        int64_t bd[TB_MAX_RANK];
+        if (same & BROADCAST_OF) {
+            int ok = !tb_broadcast_shape(x->rank, x->dims, y->rank, y->dims, &r, bd) && r == y->rank;
+            for (int d = 0; ok && d < r; d++) ok = bd[d] == y->dims[d];
+            if (!ok)
+                FAIL("input of shape %s cannot be expanded to %s", fmt_shape(s1, sizeof s1, x->rank, x->dims),
+                     fmt_shape(s2, sizeof s2, y->rank, y->dims));
+        }
+    }
     return 0;
 }
 
@@ -713,7 +760,7 @@ int tb_clip_resolve(tb_graph *g, int node, float *lo, float *hi, tb_error *err) 
     for (int i = 1; i < 3; i++) {
         tb_value *v = in(g, node, i);
         if (!v) continue;
-        if (want_same_dtype(g, node, 0, i, err) || input_scalar(g, node, i, names[i], err)) return 1;
+        if (want_same_dtype(g, node, 0, i, err) || input_scalar(g, node, i, names[i], 1, err)) return 1;
         *(i == 1 ? lo : hi) = (float)elem_double(v->dtype, v->data, 0);
     }
     return 0;
@@ -722,7 +769,16 @@ int tb_clip_resolve(tb_graph *g, int node, float *lo, float *hi, tb_error *err) 
 static int shape_clip(tb_graph *g, int node, tb_error *err) {
     float lo, hi;
     if (want_io(g, node, 1, 3, 1, 1, err) || want_dtype(g, node, 0, DT_F32, err)) return 1;
-    if (tb_clip_resolve(g, node, &lo, &hi, err)) return 1;
+    if (is_pending(g, node, 1) || is_pending(g, node, 2)) {
+        /* Bounds computed at run time do not change the shape: checked here,
+         * rejected by tb_clip_resolve (the code generator needs constants). */
+        if (want_io(g, node, 1, 3, 1, 1, err)) return 1;
+        for (int i = 1; i < 3; i++)
+            if (want_same_dtype(g, node, 0, i, err) || input_scalar(g, node, i, i == 1 ? "min" : "max", 0, err))
+                return 1;
+    } else if (tb_clip_resolve(g, node, &lo, &hi, err)) {
+        return 1;
+    }
     return same_out(g, node, 0, in(g, node, 0), err);
 }
 
@@ -759,6 +815,7 @@ int tb_reduce_axes(tb_graph *g, int node, int *mask, int *keepdims, tb_error *er
 static int shape_reducemean(tb_graph *g, int node, tb_error *err) {
     int mask[TB_MAX_RANK], keep;
     if (want_io(g, node, 1, 2, 1, 1, err) || want_dtype(g, node, 0, DT_F32, err)) return 1;
+    if (opset_of(g) >= 18 && is_pending(g, node, 1)) return accept_recorded(g, node, "axes", SAME_DTYPE, err);
     if (tb_reduce_axes(g, node, mask, &keep, err)) return 1;
     tb_value *x = in(g, node, 0);
     int64_t od[TB_MAX_RANK];
@@ -807,7 +864,7 @@ static int shape_dropout(tb_graph *g, int node, tb_error *err) {
     tb_value *x = in(g, node, 0), *tm = in(g, node, 2);
     if (tm) {
         /* Dropout-12: training_mode input; only inference (false) is supported. */
-        if (input_scalar(g, node, 2, "training_mode", err)) return 1;
+        if (input_scalar(g, node, 2, "training_mode", 1, err)) return 1;
         if (elem_double(tm->dtype, tm->data, 0) != 0) FAIL("training_mode=true is not supported");
     }
     if (same_out(g, node, 0, x, err)) return 1;
@@ -842,6 +899,7 @@ static int shape_reshape(tb_graph *g, int node, tb_error *err) {
     tb_value *x = in(g, node, 0);
     int64_t s[TB_MAX_RANK];
     int n, allowzero;
+    if (is_pending(g, node, 1)) return accept_recorded(g, node, "shape", SAME_DTYPE | SAME_NUMEL, err);
     if (input_ints(g, node, 1, "shape", s, TB_MAX_RANK, &n, err)) return 1;
     if (in(g, node, 1)->rank != 1) FAIL("the 'shape' input must be 1-D, got rank %d", in(g, node, 1)->rank);
     if (attr_bool(g, node, "allowzero", 0, &allowzero, err)) return 1;
@@ -905,6 +963,8 @@ static int read_axes(tb_graph *g, int node, int64_t *axes, int *n, tb_error *err
 static int shape_squeeze(tb_graph *g, int node, tb_error *err) {
     int64_t axes[TB_MAX_RANK];
     int n, mask[TB_MAX_RANK] = {0};
+    if (opset_of(g) >= 13 && is_pending(g, node, 1) && !want_io(g, node, 1, 2, 1, 1, err))
+        return accept_recorded(g, node, "axes", SAME_DTYPE | SAME_NUMEL, err);
     if (read_axes(g, node, axes, &n, err)) return 1;
     tb_value *x = in(g, node, 0);
     for (int k = 0; k < n; k++) {
@@ -924,6 +984,8 @@ static int shape_squeeze(tb_graph *g, int node, tb_error *err) {
 static int shape_unsqueeze(tb_graph *g, int node, tb_error *err) {
     int64_t axes[TB_MAX_RANK];
     int n, mask[TB_MAX_RANK] = {0};
+    if (opset_of(g) >= 13 && is_pending(g, node, 1) && !want_io(g, node, 1, 2, 1, 1, err))
+        return accept_recorded(g, node, "axes", SAME_DTYPE | SAME_NUMEL, err);
     if (read_axes(g, node, axes, &n, err)) return 1;
     if (n < 0) FAIL("the 'axes' %s is required", opset_of(g) < 13 ? "attribute" : "input");
     tb_value *x = in(g, node, 0);
@@ -1038,6 +1100,8 @@ int tb_split_resolve(tb_graph *g, int node, int *axis, int64_t *sizes, tb_error 
 static int shape_split(tb_graph *g, int node, tb_error *err) {
     int axis;
     int64_t sizes[TB_MAX_IO];
+    if (opset_of(g) >= 13 && is_pending(g, node, 1) && !want_io(g, node, 1, 2, 1, TB_MAX_IO, err))
+        return accept_recorded(g, node, "split", SAME_DTYPE | SAME_RANK, err);
     if (tb_split_resolve(g, node, &axis, sizes, err)) return 1;
     tb_value *x = in(g, node, 0);
     int64_t od[TB_MAX_RANK];
@@ -1123,6 +1187,10 @@ int tb_slice_resolve(tb_graph *g, int node, int64_t start[TB_MAX_RANK], int64_t 
 
 static int shape_slice(tb_graph *g, int node, tb_error *err) {
     int64_t start[TB_MAX_RANK], step[TB_MAX_RANK], od[TB_MAX_RANK];
+    static const char *const names[5] = {"data", "starts", "ends", "axes", "steps"};
+    if (opset_of(g) >= 10 && !want_io(g, node, 3, 5, 1, 1, err))
+        for (int i = 1; i < 5; i++)
+            if (is_pending(g, node, i)) return accept_recorded(g, node, names[i], SAME_DTYPE | SAME_RANK, err);
     if (slice_compute(g, node, start, step, od, err)) return 1;
     tb_value *x = in(g, node, 0);
     return set_out(g, node, 0, x->dtype, x->rank, od, err);
@@ -1160,7 +1228,10 @@ static int shape_gather(tb_graph *g, int node, tb_error *err) {
     return set_out(g, node, 0, x->dtype, r, od, err);
 }
 
-int tb_pad_resolve(tb_graph *g, int node, int64_t pads[2 * TB_MAX_RANK], int *mode, double *value, tb_error *err) {
+/* need_value: constant_value must be a constant (the code generator's view);
+ * shape inference does not need it. */
+static int pad_compute(tb_graph *g, int node, int64_t pads[2 * TB_MAX_RANK], int *mode, double *value, int need_value,
+                       tb_error *err) {
     int opset = opset_of(g);
     if (check_node(g, node, err)) return 1;
     int n;
@@ -1181,8 +1252,9 @@ int tb_pad_resolve(tb_graph *g, int node, int64_t pads[2 * TB_MAX_RANK], int *mo
         if (input_ints(g, node, 1, "pads", pads, 2 * TB_MAX_RANK, &n, err)) return 1;
         tb_value *cv = in(g, node, 2);
         if (cv) {
-            if (want_same_dtype(g, node, 0, 2, err) || input_scalar(g, node, 2, "constant_value", err)) return 1;
-            *value = elem_double(cv->dtype, cv->data, 0);
+            if (want_same_dtype(g, node, 0, 2, err) || input_scalar(g, node, 2, "constant_value", need_value, err))
+                return 1;
+            if (cv->data) *value = elem_double(cv->dtype, cv->data, 0);
         }
     }
     if (attr_string(g, node, "mode", "constant", &m, err)) return 1;
@@ -1206,11 +1278,17 @@ int tb_pad_resolve(tb_graph *g, int node, int64_t pads[2 * TB_MAX_RANK], int *mo
     return 0;
 }
 
+int tb_pad_resolve(tb_graph *g, int node, int64_t pads[2 * TB_MAX_RANK], int *mode, double *value, tb_error *err) {
+    return pad_compute(g, node, pads, mode, value, 1, err);
+}
+
 static int shape_pad(tb_graph *g, int node, tb_error *err) {
     int64_t pads[2 * TB_MAX_RANK];
     int mode;
     double value;
-    if (tb_pad_resolve(g, node, pads, &mode, &value, err)) return 1;
+    if (opset_of(g) >= 11 && is_pending(g, node, 1) && !want_io(g, node, 2, 4, 1, 1, err))
+        return accept_recorded(g, node, "pads", SAME_DTYPE | SAME_RANK, err);
+    if (pad_compute(g, node, pads, &mode, &value, 0, err)) return 1;
     tb_value *x = in(g, node, 0);
     int64_t od[TB_MAX_RANK];
     for (int d = 0; d < x->rank; d++) od[d] = x->dims[d] + pads[d] + pads[d + x->rank]; /* < 2^33 */
@@ -1222,6 +1300,7 @@ static int shape_expand(tb_graph *g, int node, tb_error *err) {
     tb_value *x = in(g, node, 0);
     int64_t s[TB_MAX_RANK], od[TB_MAX_RANK];
     int n, r;
+    if (is_pending(g, node, 1)) return accept_recorded(g, node, "shape", SAME_DTYPE | BROADCAST_OF, err);
     if (input_ints(g, node, 1, "shape", s, TB_MAX_RANK, &n, err)) return 1;
     if (in(g, node, 1)->rank != 1) FAIL("the 'shape' input must be 1-D, got rank %d", in(g, node, 1)->rank);
     for (int i = 0; i < n; i++)
@@ -1278,6 +1357,7 @@ static int shape_constantofshape(tb_graph *g, int node, tb_error *err) {
     if (want_io(g, node, 1, 1, 1, 1, err)) return 1;
     int64_t s[TB_MAX_RANK];
     int n;
+    if (is_pending(g, node, 0)) return accept_recorded(g, node, "input", 0, err);
     if (input_ints(g, node, 0, "input", s, TB_MAX_RANK, &n, err)) return 1;
     if (in(g, node, 0)->rank != 1) FAIL("the 'input' input must be 1-D, got rank %d", in(g, node, 0)->rank);
     for (int i = 0; i < n; i++)
@@ -1304,8 +1384,8 @@ static int shape_range(tb_graph *g, int node, tb_error *err) {
         if (want_dtype(g, node, i, DT_F32 | DT(TB_F64) | DT(TB_I16) | DT(TB_I32) | DT(TB_I64), err) ||
             want_same_dtype(g, node, 0, i, err))
             return 1;
-        if (!v->data) FAIL("the '%s' input must be a constant (tyboxc needs static shapes)", names[i]);
-        if (input_scalar(g, node, i, names[i], err)) return 1;
+        if (!v->data) return accept_recorded(g, node, names[i], SAME_DTYPE, err);
+        if (input_scalar(g, node, i, names[i], 1, err)) return 1;
     }
     tb_dtype t = in(g, node, 0)->dtype;
     const void *ds = in(g, node, 0)->data, *dl = in(g, node, 1)->data, *dd = in(g, node, 2)->data;

@@ -110,9 +110,15 @@ static int check_values(const tb_graph *g, tb_error *err) {
             return tb_error_set(err, "value '%s' has an invalid dtype %d", v->name, (int)v->dtype);
         if (v->rank < -1 || v->rank > TB_MAX_RANK)
             return tb_error_set(err, "value '%s' has an invalid rank %d", v->name, v->rank);
-        for (int k = 0; k < v->rank; k++)
+        int64_t numel = 1;
+        for (int k = 0; k < v->rank; k++) {
             if (v->dims[k] < 0)
                 return tb_error_set(err, "value '%s' has a negative dim %" PRId64, v->name, v->dims[k]);
+            /* tb_value_numel's product, with room for the element size */
+            if (v->dims[k] && numel > (INT64_MAX / 16) / v->dims[k])
+                return tb_error_set(err, "value '%s' has too many elements", v->name);
+            numel *= v->dims[k];
+        }
         if (v->producer < -1 || v->producer >= g->n_nodes)
             return tb_error_set(err, "value '%s' has an invalid producer %d", v->name, v->producer);
         if (v->data) {

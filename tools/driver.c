@@ -64,7 +64,9 @@ tb_graph *tb_driver_load(const char *path, tb_error *err) {
         }
         tb_graph_compact(g);
     }
-    if (tb_verify(g, err)) {
+    /* Verify the types as written, then infer again: that also writes the
+     * canonical attributes (explicit pads, strides) the backend reads. */
+    if (tb_verify(g, err) || tb_infer_shapes(g, err)) {
         tb_graph_free(g);
         return NULL;
     }

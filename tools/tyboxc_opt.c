@@ -32,8 +32,6 @@ static int usage_error(const char *what, const char *arg) {
     return 2;
 }
 
-void tb_print_graph_elided(FILE *out, const tb_graph *g, int64_t max_const_elems);
-
 typedef struct {
     const char *passes;
     long long elide;
@@ -45,7 +43,7 @@ typedef struct {
 static int run_one(const char *input, const char *text, size_t len, int first_line, const run_options *o, FILE *out) {
     tb_error err = {{0}};
     tb_graph *g = tb_parse_graph(text, len, &err);
-    if (g && tb_verify(g, &err)) {
+    if (g && (tb_verify(g, &err) || tb_infer_shapes(g, &err))) {
         tb_graph_free(g);
         g = NULL;
     }

@@ -689,6 +689,29 @@ static void test_verify(void) {
     tb_graph_free(g);
 
     g = vgraph();
+    tb_node_set_int(g, 1, "axis", 1);
+    g->nodes[1].attrs[0].kind = (tb_attr_kind)42;
+    expect_verify(g, "node 'add' (Add): attribute 0 'axis' is malformed", "bad attribute");
+
+    /* verification leaves the graph as it was, though inference normalises
+     * Conv's attributes */
+    static const char conv[] = "graph @c(%x: f32[1,1,4,4]) {\n"
+                               "  %w = const f32[1,1,1,1] [2.0]\n"
+                               "  %y = Conv(%x, %w) {auto_pad = \"SAME_UPPER\"} : f32[1,1,4,4]\n"
+                               "  return %y\n"
+                               "}\n";
+    g = tb_parse_graph(conv, sizeof conv - 1, &err);
+    check(g != NULL, "verify conv: parse: %s", err.msg);
+    if (g) {
+        rc = tb_verify(g, &err);
+        check(!rc, "verify conv: %s", err.msg);
+        char *p = print_str(g, -1, NULL);
+        check(!strcmp(p, conv), "verify conv: graph changed:\n%s", p);
+        free(p);
+        tb_graph_free(g);
+    }
+
+    g = vgraph();
     g->values[3].dtype = TB_I64;
     expect_verify(g, "node 'add' (Add): output 0 has type i64[2,3] but inference gives f32[2,3]", "dtype");
 }
