@@ -210,8 +210,9 @@ static int lower_batchnorm(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err
 
 /* ---- elementwise ------------------------------------------------------------ */
 
-static int lower_binary(tb_graph *g, tb_node *n, tb_lowered *L, int op, tb_error *err) {
-    tb_value *a = in_val(g, n, 0), *b = in_val(g, n, 1), *y = out_val(g, n, 0);
+/* One broadcast binary call y = a op b (value ids). */
+static int binary_call(tb_graph *g, tb_node *n, tb_lowered *L, int op, int a_id, int b_id, int y_id, tb_error *err) {
+    tb_value *a = &g->values[a_id], *b = &g->values[b_id], *y = &g->values[y_id];
     tb_kernel k = a->dtype == TB_F32 ? TB_K_binary_f32 : a->dtype == TB_I64 ? TB_K_binary_i64 : TB_K_NONE;
     if (k == TB_K_NONE)
         return tb_node_error(err, n, "dtype %s is not supported (f32 and i64 only)", tb_dtype_name(a->dtype));
@@ -223,9 +224,14 @@ static int lower_binary(tb_graph *g, tb_node *n, tb_lowered *L, int op, tb_error
     for (int i = 0; i < y->rank; i++) p->dims[i] = (int32_t)y->dims[i];
     broadcast_strides(a->rank, a->dims, y->rank, y->dims, p->a_strides);
     broadcast_strides(b->rank, b->dims, y->rank, y->dims, p->b_strides);
-    set_args(c, 3, (int[]){n->inputs[0], n->inputs[1], n->outputs[0]});
+    set_args(c, 3, (int[]){a_id, b_id, y_id});
+    return 0;
+}
+
+static int lower_binary(tb_graph *g, tb_node *n, tb_lowered *L, int op, tb_error *err) {
+    if (binary_call(g, n, L, op, n->inputs[0], n->inputs[1], n->outputs[0], err)) return 1;
     /* In place over a is safe only when a is not broadcast: then y[i] reads a[i] alone. */
-    L->in_place_ok = tb_value_numel(a) == p->count;
+    L->in_place_ok = tb_value_numel(in_val(g, n, 0)) == tb_value_numel(out_val(g, n, 0));
     return 0;
 }
 
@@ -266,9 +272,18 @@ UNARY(leakyrelu, LEAKYRELU, tb_node_float(n, "alpha", 0.01f), 0)
 #undef UNARY
 
 static int lower_clip(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
-    float lo, hi;
-    if (tb_clip_resolve(g, (int)(n - g->nodes), &lo, &hi, err)) return 1;
-    return lower_unary(g, n, L, TB_UNARY_CLIP, lo, hi, err);
+    int lo = input_or_none(n, 1), hi = input_or_none(n, 2);
+    if ((lo >= 0 && !g->values[lo].data) || (hi >= 0 && !g->values[hi].data)) {
+        /* Bounds computed at run time: y = min(max(x, lo), hi), the second
+         * step in place over y. */
+        int src = n->inputs[0];
+        if (lo >= 0 && binary_call(g, n, L, TB_BINARY_MAX, src, lo, n->outputs[0], err)) return 1;
+        if (lo >= 0) src = n->outputs[0];
+        return hi >= 0 && binary_call(g, n, L, TB_BINARY_MIN, src, hi, n->outputs[0], err);
+    }
+    float lo_v, hi_v;
+    if (tb_clip_resolve(g, (int)(n - g->nodes), &lo_v, &hi_v, err)) return 1;
+    return lower_unary(g, n, L, TB_UNARY_CLIP, lo_v, hi_v, err);
 }
 
 /* ---- reductions ------------------------------------------------------------- */

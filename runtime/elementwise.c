@@ -40,6 +40,8 @@ static void row_f32(int32_t op, const void *a, int32_t sa, const void *b,
     case TB_BINARY_SUB: ROW(float, u - v); break;
     case TB_BINARY_MUL: ROW(float, u * v); break;
     case TB_BINARY_DIV: ROW(float, u / v); break;
+    case TB_BINARY_MAX: ROW(float, v > u ? v : u); break;
+    case TB_BINARY_MIN: ROW(float, v < u ? v : u); break;
     default: break;
     }
 }
@@ -58,6 +60,8 @@ static void row_i64(int32_t op, const void *a, int32_t sa, const void *b,
     case TB_BINARY_SUB: ROW(int64_t, WRAP(-)); break;
     case TB_BINARY_MUL: ROW(int64_t, WRAP(*)); break;
     case TB_BINARY_DIV: ROW(int64_t, IDIV); break;
+    case TB_BINARY_MAX: ROW(int64_t, v > u ? v : u); break;
+    case TB_BINARY_MIN: ROW(int64_t, v < u ? v : u); break;
     default: break;
     }
 }

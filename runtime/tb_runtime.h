@@ -45,8 +45,9 @@
     I(m) I(n) I(k) I(batch_rank) A(batch_dims) A(a_batch_strides) A(b_batch_strides)
 
 /* Elementwise binary op with numpy broadcasting: the output has dims[rank];
- * a and b are read at sum(index_d * a_strides_d) (stride 0: broadcast). */
-enum { TB_BINARY_ADD, TB_BINARY_SUB, TB_BINARY_MUL, TB_BINARY_DIV };
+ * a and b are read at sum(index_d * a_strides_d) (stride 0: broadcast).
+ * MAX and MIN keep a NaN in a (Clip with bounds computed at run time). */
+enum { TB_BINARY_ADD, TB_BINARY_SUB, TB_BINARY_MUL, TB_BINARY_DIV, TB_BINARY_MAX, TB_BINARY_MIN };
 #define TB_BINARY_PARAMS(I, F, A) \
     I(op) I(count) I(rank) A(dims) A(a_strides) A(b_strides)
 

@@ -26,6 +26,7 @@ static const char usage[] =
     "  --passes LIST        comma-separated pass pipeline (default:\n"
     "                       " TB_DEFAULT_PIPELINE ")\n"
     "  --emit-ir FILE       write the IR after the passes as .tir ('-' for stdout)\n"
+    "  --print-after NAMES  print the IR to stderr after these passes ('all' for every one)\n"
     "  --report[=full]      print the memory plan (full: one line per arena tensor)\n"
     "  --harness            also write main.c and a Makefile building DIR/model_run\n"
     "  --list-ops           print the supported ONNX operators and exit\n"
@@ -34,7 +35,7 @@ static const char usage[] =
     "  --version            print the version and exit\n";
 
 typedef struct {
-    const char *input, *output, *prefix, *passes, *emit_ir;
+    const char *input, *output, *prefix, *passes, *emit_ir, *print_after;
     int report, harness;
 } options;
 
@@ -90,6 +91,8 @@ static int parse_args(int argc, char **argv, options *o) {
             o->passes = val;
         } else if ((val = flag_value("--emit-ir", argc, argv, &i))) {
             o->emit_ir = val;
+        } else if ((val = flag_value("--print-after", argc, argv, &i))) {
+            o->print_after = val;
         } else if (!strcmp(a, "--report")) {
             o->report = 1;
         } else if (!strcmp(a, "--report=full")) {
@@ -132,7 +135,7 @@ int main(int argc, char **argv) {
     tb_error err = {{0}};
     tb_graph *g = tb_driver_load(o.input, &err);
     if (!g) return fail(o.input, &err);
-    tb_pass_context ctx = {.report = o.report ? stdout : NULL, .print_out = stderr};
+    tb_pass_context ctx = {.report = o.report ? stdout : NULL, .print_after = o.print_after, .print_out = stderr};
 #ifdef TYBOXC_VERIFY_EACH
     ctx.verify_each = 1;
 #endif

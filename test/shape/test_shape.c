@@ -817,6 +817,19 @@ static void test_movement(void) {
     EXPECT(g, out(g, n, 0), TB_F32, 2, 3, 4);
     tb_graph_free(g);
 
+    /* shape not yet constant: a recorded output must be a broadcast of the input */
+    g = G(13);
+    x = inp(g, TB_F32, 2, D(3, 1));
+    n = tb_graph_add_node(g, TB_OP_EXPAND, "e", 2, I(x, inp(g, TB_I64, 1, D(3))), 1);
+    yv = tb_graph_value(g, out(g, n, 0));
+    yv->dtype = TB_F32;
+    yv->rank = 3;
+    memcpy(yv->dims, D(2, 3, 4), 3 * sizeof(int64_t));
+    EXPECT(g, out(g, n, 0), TB_F32, 2, 3, 4);
+    yv->dims[1] = 4;
+    EXPECT_ERROR(g, "cannot be expanded to [2,4,4]");
+    tb_graph_free(g);
+
     g = G(13);
     x = inp(g, TB_F32, 2, D(3, 2));
     tb_graph_add_node(g, TB_OP_EXPAND, "e", 2, I(x, CI64(g, 3, 4)), 1);
