@@ -769,10 +769,12 @@ int tb_clip_resolve(tb_graph *g, int node, float *lo, float *hi, tb_error *err) 
 static int shape_clip(tb_graph *g, int node, tb_error *err) {
     float lo, hi;
     if (want_io(g, node, 1, 3, 1, 1, err) || want_dtype(g, node, 0, DT_F32, err)) return 1;
-    if (is_pending(g, node, 1) || is_pending(g, node, 2)) {
+    if (opset_of(g) >= 11 && (is_pending(g, node, 1) || is_pending(g, node, 2))) {
         /* Bounds computed at run time do not change the shape: checked here,
          * rejected by tb_clip_resolve (the code generator needs constants). */
-        if (want_io(g, node, 1, 3, 1, 1, err)) return 1;
+        if (no_attr(g, node, "min", "became an input in opset 11", err) ||
+            no_attr(g, node, "max", "became an input in opset 11", err))
+            return 1;
         for (int i = 1; i < 3; i++)
             if (want_same_dtype(g, node, 0, i, err) || input_scalar(g, node, i, i == 1 ? "min" : "max", 0, err))
                 return 1;

@@ -25,6 +25,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A live Shape node's output may carry its data (see tb_verify). */
+static int is_shape_output(const tb_graph *g, const tb_value *v) {
+    return v->producer >= 0 && v->producer < g->n_nodes && g->nodes[v->producer].op == TB_OP_SHAPE &&
+           !g->nodes[v->producer].dead;
+}
+
 /* ---- messages ------------------------------------------------------------- */
 
 static const char *op_name(tb_op op) {
@@ -122,7 +128,9 @@ static int check_values(const tb_graph *g, tb_error *err) {
         if (v->producer < -1 || v->producer >= g->n_nodes)
             return tb_error_set(err, "value '%s' has an invalid producer %d", v->name, v->producer);
         if (v->data) {
-            if (v->producer >= 0)
+            /* Static shapes make a Shape node's result known: inference
+             * records it on the output, and const-fold removes the node. */
+            if (v->producer >= 0 && !is_shape_output(g, v))
                 return tb_error_set(err, "value '%s' is a constant but is produced by a node", v->name);
             if (v->rank < 0) return tb_error_set(err, "constant '%s' has an unknown shape", v->name);
             if (v->dtype == TB_DTYPE_NONE) return tb_error_set(err, "constant '%s' has no element type", v->name);
@@ -195,7 +203,7 @@ static int check_dataflow(const tb_graph *g, char *def, int *live_producer, tb_e
         def[id] = DEF_INPUT;
     }
     for (int i = 0; i < g->n_values; i++)
-        if (g->values[i].data) def[i] = DEF_CONST;
+        if (g->values[i].data && !is_shape_output(g, &g->values[i])) def[i] = DEF_CONST;
 
     /* producers of live nodes */
     for (int i = 0; i < g->n_nodes; i++) {

@@ -15,6 +15,7 @@
 #include "passes.h"
 #include "shape.h"
 
+#include <float.h>
 #include <math.h>
 
 int tb_pass_fuse_activation(tb_graph *g, tb_pass_context *ctx, tb_error *err) {
@@ -39,8 +40,9 @@ int tb_pass_fuse_activation(tb_graph *g, tb_pass_context *ctx, tb_error *err) {
         float old_lo = tb_node_float(p, "clip_min", -INFINITY), old_hi = tb_node_float(p, "clip_max", INFINITY);
         if (old_lo > lo) lo = old_lo;
         if (old_hi < hi) hi = old_hi;
-        if (isfinite(lo)) tb_node_set_float(g, prod, "clip_min", lo);
-        if (isfinite(hi)) tb_node_set_float(g, prod, "clip_max", hi);
+        /* An absent Clip bound reads as -FLT_MAX / FLT_MAX: no clamp there. */
+        if (lo > -FLT_MAX) tb_node_set_float(g, prod, "clip_min", lo);
+        if (hi < FLT_MAX) tb_node_set_float(g, prod, "clip_max", hi);
         act = &g->nodes[i];
         /* The Conv now produces the activation's value, under its name. */
         tb_graph_forward_value(g, act->outputs[0], x);
