@@ -7,14 +7,16 @@
  * 2. Storage groups: an alias joins its input's group; an elementwise node
  *    whose input group dies at that node writes in place and joins it too.
  * 3. Each arena group is live from the step that first writes it to the
- *    last step that reads any member. Groups are placed greedily by size,
- *    largest first, each at the lowest 16-byte-aligned offset that overlaps
- *    no group live at the same time (TFLite Micro's GreedyMemoryPlanner).
+ *    last step that reads any member. Groups are placed greedily, each at
+ *    the lowest 16-byte-aligned offset that overlaps no group live at the
+ *    same time (TFLite Micro's GreedyMemoryPlanner), in four orders: by
+ *    size, by first use, by size x lifetime, by lifetime. The smallest wins.
  * 4. The lower bound is the largest sum of group sizes live at one step: no
  *    placement can use less, so arena / lower bound measures the plan.
  */
 #include "backend.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,24 +50,55 @@ typedef struct {
     int first, last;
 } group;
 
-static int by_size_desc(const void *a, const void *b) {
-    const group *x = a, *y = b;
-    if (x->size != y->size) return x->size < y->size ? 1 : -1;
+/* Orders tried for the greedy placement; the plan keeps the smallest arena.
+ * Ties fall back to the group's first step and root, so plans are stable. */
+static int tie(const group *x, const group *y) {
     if (x->first != y->first) return x->first < y->first ? -1 : 1;
     return x->root - y->root;
 }
+
+static int by_size_desc(const void *a, const void *b) {
+    const group *x = a, *y = b;
+    if (x->size != y->size) return x->size < y->size ? 1 : -1;
+    return tie(x, y);
+}
+
+static int by_first_use(const void *a, const void *b) {
+    const group *x = a, *y = b;
+    if (x->first != y->first) return x->first < y->first ? -1 : 1;
+    if (x->size != y->size) return x->size < y->size ? 1 : -1;
+    return x->root - y->root;
+}
+
+static int by_area_desc(const void *a, const void *b) {
+    const group *x = a, *y = b;
+    double ax = (double)x->size * (x->last - x->first + 1), ay = (double)y->size * (y->last - y->first + 1);
+    if (ax != ay) return ax < ay ? 1 : -1;
+    return tie(x, y);
+}
+
+static int by_duration_desc(const void *a, const void *b) {
+    const group *x = a, *y = b;
+    int dx = x->last - x->first, dy = y->last - y->first;
+    if (dx != dy) return dx < dy ? 1 : -1;
+    return by_size_desc(a, b);
+}
+
+typedef int order_fn(const void *, const void *);
+static order_fn *const orders[] = {by_size_desc, by_first_use, by_area_desc, by_duration_desc};
 
 static int by_offset(const void *a, const void *b) {
     const size_t *x = a, *y = b;
     return x[0] < y[0] ? -1 : x[0] > y[0];
 }
 
-/* Greedy first fit: lowest offset not overlapping a placed, time-overlapping group. */
-static void place(group *gs, int n, size_t *offsets, size_t *arena) {
-    qsort(gs, (size_t)n, sizeof *gs, by_size_desc);
+/* Greedy first fit in the given order: each group goes to the lowest
+ * aligned offset that overlaps no placed group live at the same time. */
+static size_t place(group *gs, int n, order_fn *order, size_t *offsets) {
+    qsort(gs, (size_t)n, sizeof *gs, order);
     size_t (*busy)[2] = malloc((size_t)(n ? n : 1) * sizeof *busy);
     if (!busy) tb_die(__FILE__, __LINE__, "out of memory");
-    *arena = 0;
+    size_t arena = 0;
     for (int i = 0; i < n; i++) {
         int nb = 0;
         for (int j = 0; j < i; j++)
@@ -81,9 +114,26 @@ static void place(group *gs, int n, size_t *offsets, size_t *arena) {
             if (busy[j][1] > at) at = align_up(busy[j][1]);
         }
         offsets[gs[i].root] = at;
-        if (at + gs[i].size > *arena) *arena = at + gs[i].size;
+        if (at + gs[i].size > arena) arena = at + gs[i].size;
     }
     free(busy);
+    return arena;
+}
+
+/* Tries every order and keeps the smallest arena in offsets. */
+static size_t place_best(group *gs, int n, int n_values, size_t *offsets) {
+    size_t *trial = malloc(((size_t)n_values + 1) * sizeof *trial);
+    if (!trial) tb_die(__FILE__, __LINE__, "out of memory");
+    size_t best = SIZE_MAX;
+    for (size_t k = 0; k < sizeof orders / sizeof orders[0]; k++) {
+        size_t arena = place(gs, n, orders[k], trial);
+        if (arena < best) {
+            best = arena;
+            for (int i = 0; i < n; i++) offsets[gs[i].root] = trial[gs[i].root];
+        }
+    }
+    free(trial);
+    return n ? best : 0;
 }
 
 int tb_plan_graph(tb_graph *g, tb_plan *plan, tb_error *err) {
@@ -188,7 +238,7 @@ int tb_plan_graph(tb_graph *g, tb_plan *plan, tb_error *err) {
             if (gs[i].first <= s && s <= gs[i].last) live += gs[i].size;
         if (live > plan->lower_bound) plan->lower_bound = live;
     }
-    place(gs, ng, offsets, &plan->arena_bytes);
+    plan->arena_bytes = place_best(gs, ng, nv, offsets);
 
     for (int v = 0; v < nv; v++) {
         int r = find(parent, v);
