@@ -136,6 +136,15 @@ static void emit_io_params(FILE *out, const tb_graph *g) {
     if (!g->n_inputs && !g->n_outputs) fputs("void", out);
 }
 
+/* One "#define MODEL_INPUT0_SIZE 784" line, naming the tensor and its type. */
+static void emit_size_macro(FILE *out, const char *P, const char *kind, int k, const tb_value *v) {
+    fprintf(out, "#define %s_%s%d_SIZE %" PRId64 " /* ", P, kind, k, tb_value_numel(v));
+    comment_text(out, v->name);
+    fputc(' ', out);
+    print_type(out, v);
+    fputs(" */\n", out);
+}
+
 static int emit_header(const tb_graph *g, const tb_plan *plan, const tb_emit_options *o, const char *dir, tb_error *err) {
     char name[256], guard[256];
     snprintf(name, sizeof name, "%s.h", o->prefix);
@@ -154,22 +163,8 @@ static int emit_header(const tb_graph *g, const tb_plan *plan, const tb_emit_opt
     fprintf(out, "#define %s_ARENA_BYTES %zu\n", P, plan->arena_bytes);
     fprintf(out, "#define %s_WEIGHT_BYTES %zu\n", P, plan->weight_bytes);
     fprintf(out, "#define %s_NUM_INPUTS %d\n#define %s_NUM_OUTPUTS %d\n", P, g->n_inputs, P, g->n_outputs);
-    for (int k = 0; k < g->n_inputs; k++) {
-        const tb_value *v = &g->values[g->inputs[k]];
-        fprintf(out, "#define %s_INPUT%d_SIZE %" PRId64 " /* ", P, k, tb_value_numel(v));
-        comment_text(out, v->name);
-        fputc(' ', out);
-        print_type(out, v);
-        fputs(" */\n", out);
-    }
-    for (int k = 0; k < g->n_outputs; k++) {
-        const tb_value *v = &g->values[g->outputs[k]];
-        fprintf(out, "#define %s_OUTPUT%d_SIZE %" PRId64 " /* ", P, k, tb_value_numel(v));
-        comment_text(out, v->name);
-        fputc(' ', out);
-        print_type(out, v);
-        fputs(" */\n", out);
-    }
+    for (int k = 0; k < g->n_inputs; k++) emit_size_macro(out, P, "INPUT", k, &g->values[g->inputs[k]]);
+    for (int k = 0; k < g->n_outputs; k++) emit_size_macro(out, P, "OUTPUT", k, &g->values[g->outputs[k]]);
     if (g->n_inputs) fprintf(out, "#define %s_INPUT_SIZE %s_INPUT0_SIZE\n", P, P);
     if (g->n_outputs) fprintf(out, "#define %s_OUTPUT_SIZE %s_OUTPUT0_SIZE\n", P, P);
     fprintf(out, "\nint %s_run(", o->prefix);

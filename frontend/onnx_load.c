@@ -67,11 +67,9 @@ static const char *str(const char *s) { return s ? s : ""; }
  * Constant) or not yet (inputs are resolved before the node is created). */
 __attribute__((format(printf, 3, 4)))
 static int node_fail(tb_error *err, const node_ref *n, const char *fmt, ...) {
-    int k = snprintf(err->msg, sizeof err->msg, "node '%s' (%s): ", n->name, n->op_type);
-    if (k < 0 || (size_t)k >= sizeof err->msg) return 1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->msg + k, sizeof err->msg - (size_t)k, fmt, ap);
+    tb_node_verror(err, n->name, n->op_type, fmt, ap);
     va_end(ap);
     return 1;
 }

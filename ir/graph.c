@@ -118,12 +118,16 @@ int tb_error_set(tb_error *err, const char *fmt, ...) {
     return 1;
 }
 
+int tb_node_verror(tb_error *err, const char *name, const char *op_type, const char *fmt, va_list ap) {
+    int k = snprintf(err->msg, sizeof err->msg, "node '%s' (%s): ", name, op_type);
+    if (k >= 0 && (size_t)k < sizeof err->msg) vsnprintf(err->msg + k, sizeof err->msg - (size_t)k, fmt, ap);
+    return 1;
+}
+
 int tb_node_error(tb_error *err, const tb_node *n, const char *fmt, ...) {
-    int k = snprintf(err->msg, sizeof err->msg, "node '%s' (%s): ", n->name, tb_op_name(n->op));
-    if (k < 0 || (size_t)k >= sizeof err->msg) return 1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->msg + k, sizeof err->msg - (size_t)k, fmt, ap);
+    tb_node_verror(err, n->name, tb_op_name(n->op), fmt, ap);
     va_end(ap);
     return 1;
 }
@@ -170,8 +174,7 @@ int tb_graph_add_value(tb_graph *g, const char *name, tb_dtype dtype) {
     if (name && *name) {
         v->name = tb_strdup(g->pool, name);
     } else {
-        /* Fresh names never collide with ONNX names, which the printer quotes
-         * when they start with a digit. */
+        /* ONNX names can be digits too ("2"): step around any taken name. */
         char buf[32];
         snprintf(buf, sizeof buf, "%d", id);
         for (int k = 1; tb_graph_find_value(g, buf) >= 0; k++) snprintf(buf, sizeof buf, "%d_%d", id, k);

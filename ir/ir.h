@@ -18,6 +18,7 @@
 #ifndef TYBOXC_IR_H
 #define TYBOXC_IR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -189,6 +190,10 @@ int tb_error_set(tb_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));           /* returns 1 */
 int tb_node_error(tb_error *err, const tb_node *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));           /* returns 1 */
+
+/* The same from a va_list, for nodes known only by name and op type (the
+ * frontend's errors come before a tb_node exists). */
+int tb_node_verror(tb_error *err, const char *name, const char *op_type, const char *fmt, va_list ap);
 
 /* Broken invariant inside the compiler: prints file:line and aborts. */
 #define TB_ASSERT(c) ((c) ? (void)0 : tb_die(__FILE__, __LINE__, #c))

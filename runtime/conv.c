@@ -4,23 +4,6 @@
  */
 #include "tb_runtime.h"
 
-/* Indices t in [0, cnt) such that 0 <= base + t * step < len (step > 0),
- * returned as [*lo, *hi) (empty when *lo >= *hi). Dividing only positive
- * numerators keeps C's truncating division equal to the ceiling we need. */
-static void span(int32_t base, int32_t step, int32_t cnt, int32_t len,
-                 int32_t *lo, int32_t *hi)
-{
-    int32_t l = 0, h = cnt;
-    if (base < 0)
-        l = (-base + step - 1) / step;
-    if (base >= len)
-        h = 0;
-    else if (((int64_t)len - base + step - 1) / step < h)
-        h = (int32_t)(((int64_t)len - base + step - 1) / step);
-    *lo = l;
-    *hi = h;
-}
-
 static void clamp_plane(float *y, int64_t cnt, float lo, float hi)
 {
     int64_t i;
@@ -69,13 +52,13 @@ void tb_conv_f32(const tb_conv_params *p, const float *x, const float *w,
                         for (kh = 0; kh < p->k_h; kh++) {
                             /* output rows whose input row for this kh is real */
                             int32_t oh_lo, oh_hi;
-                            span(kh * p->dil_h - p->pad_top, p->stride_h, p->h_out,
+                            tb_index_span(kh * p->dil_h - p->pad_top, p->stride_h, p->h_out,
                                  p->h_in, &oh_lo, &oh_hi);
                             for (kw = 0; kw < p->k_w; kw++) {
                                 const float wv = wk[kh * p->k_w + kw];
                                 const int32_t iw0 = kw * p->dil_w - p->pad_left;
                                 int32_t ow_lo, ow_hi;
-                                span(iw0, p->stride_w, p->w_out, p->w_in, &ow_lo, &ow_hi);
+                                tb_index_span(iw0, p->stride_w, p->w_out, p->w_in, &ow_lo, &ow_hi);
                                 if (ow_lo >= ow_hi)
                                     continue;
                                 for (oh = oh_lo; oh < oh_hi; oh++) {

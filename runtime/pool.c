@@ -4,23 +4,6 @@
  */
 #include "tb_runtime.h"
 
-/* Indices t in [0, cnt) such that 0 <= base + t * step < len (step > 0),
- * as [*lo, *hi); empty when *lo >= *hi. Only positive numerators are divided,
- * so C's truncating division gives the ceiling we want. */
-static void span(int32_t base, int32_t step, int32_t cnt, int32_t len,
-                 int32_t *lo, int32_t *hi)
-{
-    int32_t l = 0, h = cnt;
-    if (base < 0)
-        l = (-base + step - 1) / step;
-    if (base >= len)
-        h = 0;
-    else if (((int64_t)len - base + step - 1) / step < h)
-        h = (int32_t)(((int64_t)len - base + step - 1) / step);
-    *lo = l;
-    *hi = h;
-}
-
 /* is_max: max pool, else average pool. */
 static void pool(const tb_pool_params *p, const float *x, float *y, int is_max)
 {
@@ -37,12 +20,12 @@ static void pool(const tb_pool_params *p, const float *x, float *y, int is_max)
         for (oh = 0; oh < p->h_out; oh++) {
             const int32_t ih0 = oh * p->stride_h - p->pad_top;
             int32_t kh_lo, kh_hi;
-            span(ih0, p->dil_h, p->k_h, p->h_in, &kh_lo, &kh_hi);
+            tb_index_span(ih0, p->dil_h, p->k_h, p->h_in, &kh_lo, &kh_hi);
             for (ow = 0; ow < p->w_out; ow++) {
                 const int32_t iw0 = ow * p->stride_w - p->pad_left;
                 int32_t kw_lo, kw_hi, cnt;
                 float acc;
-                span(iw0, p->dil_w, p->k_w, p->w_in, &kw_lo, &kw_hi);
+                tb_index_span(iw0, p->dil_w, p->k_w, p->w_in, &kw_lo, &kw_hi);
                 if (kh_lo >= kh_hi || kw_lo >= kw_hi) {
                     *y++ = 0.0f; /* window entirely in padding: no value to take */
                     continue;
@@ -63,8 +46,8 @@ static void pool(const tb_pool_params *p, const float *x, float *y, int is_max)
                 if (!is_max) {
                     if (p->count_include_pad) {
                         int32_t h_lo, h_hi, w_lo, w_hi;
-                        span(ih0 + p->pad_top, p->dil_h, p->k_h, h_pad, &h_lo, &h_hi);
-                        span(iw0 + p->pad_left, p->dil_w, p->k_w, w_pad, &w_lo, &w_hi);
+                        tb_index_span(ih0 + p->pad_top, p->dil_h, p->k_h, h_pad, &h_lo, &h_hi);
+                        tb_index_span(iw0 + p->pad_left, p->dil_w, p->k_w, w_pad, &w_lo, &w_hi);
                         cnt = (h_hi - h_lo) * (w_hi - w_lo);
                     } else {
                         cnt = (kh_hi - kh_lo) * (kw_hi - kw_lo);

@@ -143,4 +143,8 @@ void tb_gather(const tb_gather_params *p, const void *x, const void *indices, vo
 void tb_pad_f32(const tb_pad_params *p, const float *x, float *y);
 void tb_cast(const tb_cast_params *p, const void *x, void *y);
 
+/* Shared by the window kernels: the indices t in [0, cnt) with
+ * 0 <= base + t * step < len (step > 0), as [*lo, *hi), empty if *lo >= *hi. */
+void tb_index_span(int32_t base, int32_t step, int32_t cnt, int32_t len, int32_t *lo, int32_t *hi);
+
 #endif

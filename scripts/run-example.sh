@@ -5,9 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
-scripts/install-deps.sh
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j "$(nproc)"
+scripts/build.sh "$build"
 out="$build/example"
 "$build/bin/tyboxc" examples/tiny_cnn.onnx -o "$out" --harness --report
 make -s -C "$out"

@@ -27,13 +27,15 @@ import concurrent.futures
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 
 import numpy as np
 import onnx
 from onnx import TensorProto, numpy_helper
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from harness import StepFailure, compile_and_build, die, run_step  # noqa: E402
 
 RTOL = 1e-4
 ATOL = 1e-5
@@ -57,12 +59,6 @@ TIMEOUT_RUN = 120
 
 
 # ---------------------------------------------------------------- discovery
-
-def die(message):
-    """Report a setup problem (not a test failure) and exit with status 2."""
-    print("error: " + message, file=sys.stderr)
-    sys.exit(2)
-
 
 def find_test_dirs(tests_root):
     """Sorted list of (name, path) of every folder holding a model.onnx."""
@@ -144,73 +140,13 @@ def skip_reason(model, ops):
 
 # ---------------------------------------------------------------- one test
 
-class TestFailure(Exception):
-    """Raised with the one-line reason a test failed."""
-
-
-def first_error_line(text, default):
-    """The first line mentioning 'error', else the last non-empty line."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    for line in lines:
-        if "error" in line.lower():
-            return line
-    return lines[-1] if lines else default
-
-
-def describe_exit(what, returncode):
-    if returncode < 0:
-        try:
-            return "%s killed by %s" % (what, signal.Signals(-returncode).name)
-        except ValueError:
-            return "%s killed by signal %d" % (what, -returncode)
-    return "%s exited %d" % (what, returncode)
-
-
-def run_step(what, argv, timeout):
-    """Run one command; raise TestFailure with a short reason on any problem."""
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True,
-                              errors="replace", timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise TestFailure("%s timed out after %d s" % (what, timeout))
-    except OSError as e:
-        raise TestFailure("cannot run %s: %s" % (what, e.strerror))
-    if proc.returncode != 0:
-        status = describe_exit(what, proc.returncode)
-        detail = first_error_line(proc.stderr + proc.stdout, "")
-        raise TestFailure("%s: %s" % (status, detail) if detail else status)
-    return proc
-
-
-def compile_and_build(tyboxc, model_path, out_dir):
-    """tyboxc --harness then make; returns the path of model_run."""
-    try:
-        proc = subprocess.run([tyboxc, model_path, "-o", out_dir, "--harness"],
-                              capture_output=True, text=True, errors="replace",
-                              timeout=TIMEOUT_COMPILE)
-    except subprocess.TimeoutExpired:
-        raise TestFailure("tyboxc timed out after %d s" % TIMEOUT_COMPILE)
-    if proc.returncode != 0:
-        line = first_error_line(proc.stderr, "")
-        if proc.returncode < 0 or not line:
-            status = describe_exit("tyboxc", proc.returncode)
-            line = "%s: %s" % (status, line) if line else status
-        raise TestFailure(line)
-    run_step("make", ["make", "-C", out_dir, "CC=" + CC, "CFLAGS=" + CFLAGS],
-             TIMEOUT_BUILD)
-    model_run = os.path.join(out_dir, "model_run")
-    if not os.path.isfile(model_run):
-        raise TestFailure("make succeeded but built no %s" % model_run)
-    return model_run
-
-
 def load_tensor(path):
     tensor = TensorProto()
     try:
         with open(path, "rb") as f:
             tensor.ParseFromString(f.read())
     except OSError as e:
-        raise TestFailure("cannot read %s: %s" % (path, e.strerror))
+        raise StepFailure("cannot read %s: %s" % (path, e.strerror))
     return numpy_helper.to_array(tensor)
 
 
@@ -229,7 +165,7 @@ def split_outputs(raw, expected):
     """Cut model_run's raw output into arrays shaped like the expected ones."""
     want = sum(e.nbytes for e in expected)
     if len(raw) != want:
-        raise TestFailure("model_run wrote %d bytes, expected %d" % (len(raw), want))
+        raise StepFailure("model_run wrote %d bytes, expected %d" % (len(raw), want))
     arrays, offset = [], 0
     for e in expected:
         dtype = e.dtype.newbyteorder("<")
@@ -252,17 +188,17 @@ def max_abs_error(got, want):
 
 
 def compare_output(index, name, got, want):
-    """Raise TestFailure if one output differs beyond tolerance."""
+    """Raise StepFailure if one output differs beyond tolerance."""
     if np.issubdtype(want.dtype, np.floating):
         if np.allclose(got, want, rtol=RTOL, atol=ATOL, equal_nan=True):
             return
-        raise TestFailure("output %d '%s': max abs error %s"
+        raise StepFailure("output %d '%s': max abs error %s"
                           % (index, name, max_abs_error(got, want)))
     if want.dtype == np.bool_:
         got, want = got.view(np.uint8), want.view(np.uint8)
     if not np.array_equal(got, want):
         bad = int(np.count_nonzero(got != want))
-        raise TestFailure("output %d '%s': %d of %d elements differ (max abs error %s)"
+        raise StepFailure("output %d '%s': %d of %d elements differ (max abs error %s)"
                           % (index, name, bad, want.size, max_abs_error(got, want)))
 
 
@@ -317,7 +253,7 @@ def run_data_set(model_run, model, fed, expected, work_dir, tag):
         with open(out_path, "rb") as f:
             raw = f.read()
     except OSError:
-        raise TestFailure("model_run wrote no %s" % out_path)
+        raise StepFailure("model_run wrote no %s" % out_path)
     for j, (got, want) in enumerate(zip(split_outputs(raw, expected), expected)):
         compare_output(j, model.graph.output[j].name, got, want)
 
@@ -326,7 +262,7 @@ def data_set_dirs(test_dir):
     sets = [d for d in os.listdir(test_dir) if d.startswith("test_data_set_")]
     sets.sort(key=lambda d: int(d.rsplit("_", 1)[1]))
     if not sets:
-        raise TestFailure("no test_data_set_* folder")
+        raise StepFailure("no test_data_set_* folder")
     return [os.path.join(test_dir, d) for d in sets]
 
 
@@ -345,7 +281,9 @@ def check_test(name, test_dir, tyboxc, work_dir, freeze):
         if model_file not in builds:
             out_dir = os.path.join(work_dir, "out" if model_file == model_path
                                    else tag + ".out")
-            builds[model_file] = compile_and_build(tyboxc, model_file, out_dir)
+            builds[model_file] = compile_and_build(
+                tyboxc, model_file, out_dir, ["CC=" + CC, "CFLAGS=" + CFLAGS],
+                (TIMEOUT_COMPILE, TIMEOUT_BUILD))
         run_data_set(builds[model_file], model, fed, expected, work_dir, tag)
 
 
@@ -357,7 +295,7 @@ def run_one(job):
     os.makedirs(work_dir)
     try:
         check_test(name, test_dir, tyboxc, work_dir, freeze)
-    except TestFailure as e:
+    except StepFailure as e:
         return name, str(e)
     except Exception as e:  # a bug in this script or odd data: report, go on
         return name, "runner error: %s: %s" % (type(e).__name__, e)

@@ -20,25 +20,18 @@ The last line is `N passed, N failed`; exit status 1 if any model failed,
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from harness import StepFailure, compile_and_build, die, run_step  # noqa: E402
 
 REL_TOL = 1e-4
 CFLAGS = "-O2"
 TIMEOUT_COMPILE = 600
 TIMEOUT_BUILD = 1800
 TIMEOUT_RUN = 600
-
-
-class ModelFailure(Exception):
-    """Raised with the one-line reason a model failed."""
-
-
-def die(message):
-    print("error: " + message, file=sys.stderr)
-    sys.exit(2)
 
 
 def find_models(models_dir, only):
@@ -61,39 +54,6 @@ def find_models(models_dir, only):
     return names
 
 
-def first_error_line(text, default):
-    """The first line mentioning 'error', else the last non-empty line."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    for line in lines:
-        if "error" in line.lower():
-            return line
-    return lines[-1] if lines else default
-
-
-def run_step(what, argv, timeout):
-    """Run one command; raise ModelFailure with a short reason on a problem."""
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True,
-                              errors="replace", timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise ModelFailure("%s timed out after %d s" % (what, timeout))
-    except OSError as e:
-        raise ModelFailure("cannot run %s: %s" % (what, e.strerror))
-    if proc.returncode != 0:
-        detail = first_error_line(proc.stderr + proc.stdout, "no message")
-        raise ModelFailure("%s exited %d: %s" % (what, proc.returncode, detail))
-    return proc
-
-
-def build(tyboxc, model_path, out_dir):
-    """tyboxc --harness then make; returns the path of model_run."""
-    shutil.rmtree(out_dir, ignore_errors=True)
-    run_step("tyboxc", [tyboxc, model_path, "-o", out_dir, "--harness"],
-             TIMEOUT_COMPILE)
-    run_step("make", ["make", "-C", out_dir, "CFLAGS=" + CFLAGS], TIMEOUT_BUILD)
-    return os.path.join(out_dir, "model_run")
-
-
 def errors(out, ref):
     """(max abs error, max rel error, tolerance) of out against ref."""
     scale = float(np.abs(ref).max()) if ref.size else 0.0
@@ -109,18 +69,20 @@ def check_model(tyboxc, models_dir, work_root, name, runs):
     out_dir = os.path.join(work_root, name)
     print("%s: compiling and building ..." % name, file=sys.stderr, flush=True)
     try:
-        model_run = build(tyboxc, os.path.abspath(base + ".onnx"), out_dir)
+        shutil.rmtree(out_dir, ignore_errors=True)
+        model_run = compile_and_build(tyboxc, os.path.abspath(base + ".onnx"), out_dir,
+                                      ["CFLAGS=" + CFLAGS], (TIMEOUT_COMPILE, TIMEOUT_BUILD))
         out_path = os.path.join(out_dir, "out.f32")
         run_step("model_run", [model_run, os.path.abspath(base + ".in.f32"), out_path], TIMEOUT_RUN)
         ref = np.fromfile(base + ".ref.f32", dtype="<f4")
         out = np.fromfile(out_path, dtype="<f4")
         if out.size != ref.size:
-            raise ModelFailure("model_run wrote %d floats, expected %d"
+            raise StepFailure("model_run wrote %d floats, expected %d"
                                % (out.size, ref.size))
         if np.isnan(out).any():
-            raise ModelFailure("output has NaN")
+            raise StepFailure("output has NaN")
         latency = measure_latency(model_run, base, out_dir, runs)
-    except ModelFailure as e:
+    except StepFailure as e:
         print("%s: FAIL %s" % (name, e), flush=True)
         return False
     max_abs, max_rel, tol = errors(out, ref)
@@ -140,7 +102,7 @@ def measure_latency(model_run, base, out_dir, runs):
     for line in proc.stdout.splitlines():
         if line.startswith("latency_ms_median"):
             return " " + line.strip()
-    raise ModelFailure("model_run printed no latency_ms_median line")
+    raise StepFailure("model_run printed no latency_ms_median line")
 
 
 def parse_args():
