@@ -53,6 +53,35 @@ static int listed(const char *list, const char *name) {
     return 0;
 }
 
+/* The value part of "key=value" when the key matches, else NULL. */
+static const char *option_value(const char *kv, const char *key) {
+    size_t n = strlen(key);
+    return !strncmp(kv, key, n) && kv[n] == '=' ? kv + n + 1 : NULL;
+}
+
+int tb_pass_options(const tb_pass_context *ctx, const char *key, const char **values, int max) {
+    int n = 0;
+    for (int i = 0; i < ctx->n_options; i++) {
+        const char *v = option_value(ctx->options[i], key);
+        if (v && n < max) values[n++] = v;
+    }
+    return n;
+}
+
+const char *tb_pass_option(const tb_pass_context *ctx, const char *key, const char *dflt) {
+    const char *v = dflt;
+    for (int i = 0; i < ctx->n_options; i++)
+        if (option_value(ctx->options[i], key)) v = option_value(ctx->options[i], key);
+    return v;
+}
+
+int tb_pass_add_option(tb_pass_context *ctx, const char *key_value) {
+    const char *eq = strchr(key_value, '=');
+    if (!eq || eq == key_value || ctx->n_options == TB_MAX_PASS_OPTIONS) return 1;
+    ctx->options[ctx->n_options++] = key_value;
+    return 0;
+}
+
 int tb_run_pipeline(tb_graph *g, const char *pipeline, tb_pass_context *ctx, tb_error *err) {
     const tb_pass_info *todo[MAX_PASSES];
     int n = 0;

@@ -16,12 +16,26 @@
 
 #include "ir.h"
 
+#define TB_MAX_PASS_OPTIONS 64
+
 typedef struct tb_pass_context {
     FILE *report;             /* where passes say what they did and why not; may be NULL */
     const char *print_after;  /* comma-separated pass names, or "all"; NULL for none */
     FILE *print_out;          /* where --print-after dumps go (default stderr) */
     int verify_each;          /* run tb_verify after every pass */
+    /* Pass options as "key=value", in command-line order: tyboxc maps its
+     * flags onto them (--prune 0.3 is "prune=0.3"), tyboxc-opt takes
+     * --pass-option key=value. A key may repeat (prune-layer). */
+    int n_options;
+    const char *options[TB_MAX_PASS_OPTIONS];
 } tb_pass_context;
+
+/* The values given for key, in order, up to max; returns how many. */
+int tb_pass_options(const tb_pass_context *ctx, const char *key, const char **values, int max);
+/* The last value given for key, or dflt. */
+const char *tb_pass_option(const tb_pass_context *ctx, const char *key, const char *dflt);
+/* Adds "key=value" (the string must outlive the context); 1 when full or malformed. */
+int tb_pass_add_option(tb_pass_context *ctx, const char *key_value);
 
 typedef int (*tb_pass_fn)(tb_graph *g, tb_pass_context *ctx, tb_error *err);
 

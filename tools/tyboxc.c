@@ -29,6 +29,16 @@ static const char usage[] =
     "  --print-after NAMES  print the IR to stderr after these passes ('all' for every one)\n"
     "  --report[=full]      print the memory plan (full: one line per arena tensor)\n"
     "  --harness            also write main.c and a Makefile building DIR/model_run\n"
+    "\n"
+    "graph passes (docs/passes.md):\n"
+    "  --channel-multiple N round channel counts of depthwise convs up to a multiple of N\n"
+    "                       with zero filters (default 8; 1 turns it off)\n"
+    "  --round-all-convs    round the channels of every conv, not only depthwise ones\n"
+    "  --prune RATIO        remove this fraction of the filters of every prunable conv\n"
+    "                       (smallest L1 norm first)\n"
+    "  --prune-layer NAME=RATIO  the same for one conv node (repeatable)\n"
+    "  --prune-budget BYTES prune until the weights fit in BYTES (K and M suffixes)\n"
+    "  --calib FILE         representative inputs (raw float32 samples or .npy)\n"
     "  --list-ops           print the supported ONNX operators and exit\n"
     "  --list-passes        print the registered passes and exit\n"
     "  -h, --help           print this help and exit\n"
@@ -37,7 +47,21 @@ static const char usage[] =
 typedef struct {
     const char *input, *output, *prefix, *passes, *emit_ir, *print_after;
     int report, harness;
+    int prune; /* a --prune* flag was given: prune-l1 joins the default pipeline */
+    tb_pass_context ctx;
 } options;
+
+/* Flags that become pass options: "--prune 0.3" is the option "prune=0.3". */
+static const struct {
+    const char *flag, *key;
+    int prunes;
+} option_flags[] = {
+    {"--channel-multiple", "channel-multiple", 0},
+    {"--prune", "prune", 1},
+    {"--prune-layer", "prune-layer", 1},
+    {"--prune-budget", "prune-budget", 1},
+    {"--calib", "calib", 0},
+};
 
 static int usage_error(const char *fmt, const char *arg) {
     fputs("tyboxc: error: ", stderr);
@@ -64,9 +88,36 @@ static const char *flag_value(const char *flag, int argc, char **argv, int *i) {
     return argv[++*i];
 }
 
+/* A flag from option_flags: stores "key=value" in the options. */
+static int pass_option_flag(int argc, char **argv, int *i, options *o) {
+    for (size_t k = 0; k < sizeof option_flags / sizeof option_flags[0]; k++) {
+        const char *val = flag_value(option_flags[k].flag, argc, argv, i);
+        if (!val) continue;
+        size_t n = strlen(option_flags[k].key) + strlen(val) + 2;
+        char *kv = malloc(n);
+        if (!kv) exit(1);
+        snprintf(kv, n, "%s=%s", option_flags[k].key, val);
+        if (tb_pass_add_option(&o->ctx, kv)) free(kv);
+        o->prune |= option_flags[k].prunes;
+        return 1;
+    }
+    return 0;
+}
+
+/* The default pipeline, with prune-l1 after fold-batchnorm when asked for:
+ * it ranks the filters as BN has scaled them. */
+static const char *default_pipeline(const options *o) {
+    if (!o->prune) return TB_DEFAULT_PIPELINE;
+    static char buf[512];
+    const char *at = strstr(TB_DEFAULT_PIPELINE, "fold-batchnorm");
+    size_t head = at ? (size_t)(at - TB_DEFAULT_PIPELINE) + strlen("fold-batchnorm") : strlen(TB_DEFAULT_PIPELINE);
+    snprintf(buf, sizeof buf, "%.*s,prune-l1%s", (int)head, TB_DEFAULT_PIPELINE, TB_DEFAULT_PIPELINE + head);
+    return buf;
+}
+
 /* Returns -1 to go on, otherwise the exit code. */
 static int parse_args(int argc, char **argv, options *o) {
-    *o = (options){.prefix = "model", .passes = TB_DEFAULT_PIPELINE};
+    *o = (options){.prefix = "model", .ctx = {.print_out = stderr}};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val;
@@ -93,12 +144,16 @@ static int parse_args(int argc, char **argv, options *o) {
             o->emit_ir = val;
         } else if ((val = flag_value("--print-after", argc, argv, &i))) {
             o->print_after = val;
+        } else if (!strcmp(a, "--round-all-convs")) {
+            tb_pass_add_option(&o->ctx, "round-all-convs=1");
         } else if (!strcmp(a, "--report")) {
             o->report = 1;
         } else if (!strcmp(a, "--report=full")) {
             o->report = 2;
         } else if (!strcmp(a, "--harness")) {
             o->harness = 1;
+        } else if (a[0] == '-' && a[1] && pass_option_flag(argc, argv, &i, o)) {
+            if (o->ctx.n_options == TB_MAX_PASS_OPTIONS) return usage_error("too many pass options at '%s'", a);
         } else if (a[0] == '-' && a[1]) {
             return usage_error("unknown option '%s'", a);
         } else if (o->input) {
@@ -107,6 +162,7 @@ static int parse_args(int argc, char **argv, options *o) {
             o->input = a;
         }
     }
+    if (!o->passes) o->passes = default_pipeline(o);
     if (!o->input) return usage_error("%s", "no input model given");
     if (!o->output) return usage_error("%s", "no output folder given (-o DIR)");
     return -1;
@@ -135,7 +191,9 @@ int main(int argc, char **argv) {
     tb_error err = {{0}};
     tb_graph *g = tb_driver_load(o.input, &err);
     if (!g) return fail(o.input, &err);
-    tb_pass_context ctx = {.report = o.report ? stdout : NULL, .print_after = o.print_after, .print_out = stderr};
+    tb_pass_context ctx = o.ctx;
+    ctx.report = o.report ? stdout : NULL;
+    ctx.print_after = o.print_after;
 #ifdef TYBOXC_VERIFY_EACH
     ctx.verify_each = 1;
 #endif

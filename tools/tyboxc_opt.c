@@ -20,6 +20,7 @@ static const char usage[] =
     "  --passes=LIST          comma-separated passes to run in order (default: none)\n"
     "  --print-after=NAMES    print the IR to stderr after these passes ('all' for every one)\n"
     "  --elide-constants=N    print constants of more than N elements as [...] (not parseable)\n"
+    "  --pass-option=KEY=VALUE  an option for the passes (repeatable), e.g. prune=0.3\n"
     "  --no-verify            do not run the verifier after each pass\n"
     "  --split-input-file     treat '// -----' lines as separators: each part is a\n"
     "                         graph of its own, errors are reported per part\n"
@@ -110,6 +111,8 @@ int main(int argc, char **argv) {
             char *end;
             elide = strtoll(a + 18, &end, 10);
             if (*end || elide < 0) return usage_error("bad --elide-constants value: ", a + 18);
+        } else if (!strncmp(a, "--pass-option=", 14)) {
+            if (tb_pass_add_option(&ctx, a + 14)) return usage_error("bad or too many --pass-option: ", a + 14);
         } else if (!strcmp(a, "--split-input-file")) {
             split = 1;
         } else if (!strcmp(a, "--no-verify")) {
