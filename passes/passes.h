@@ -55,7 +55,7 @@ const tb_pass_info *tb_pass_at(int i);
 int tb_run_pipeline(tb_graph *g, const char *pipeline, tb_pass_context *ctx, tb_error *err);
 
 /* The default pipeline of tyboxc. */
-#define TB_DEFAULT_PIPELINE "remove-identity,const-fold,fold-batchnorm,fuse-activation,dce"
+#define TB_DEFAULT_PIPELINE "remove-identity,const-fold,fold-pad,fold-batchnorm,fuse-activation,round-channels,dce"
 
 /* Folds one node whose inputs are all constants into constant outputs (the
  * fold callback of tb_infer_shapes_folding). Marks the node dead. */

@@ -6,6 +6,7 @@
  */
 #include "backend.h"
 #include "driver.h"
+#include "model_stats.h"
 #include "passes.h"
 
 #include <ctype.h>
@@ -111,7 +112,7 @@ static const char *default_pipeline(const options *o) {
     static char buf[512];
     const char *at = strstr(TB_DEFAULT_PIPELINE, "fold-batchnorm");
     size_t head = at ? (size_t)(at - TB_DEFAULT_PIPELINE) + strlen("fold-batchnorm") : strlen(TB_DEFAULT_PIPELINE);
-    snprintf(buf, sizeof buf, "%.*s,prune-l1%s", (int)head, TB_DEFAULT_PIPELINE, TB_DEFAULT_PIPELINE + head);
+    snprintf(buf, sizeof buf, "%.*s,prune-l1%s", (int)head, TB_DEFAULT_PIPELINE, &TB_DEFAULT_PIPELINE[head]);
     return buf;
 }
 
@@ -212,7 +213,10 @@ int main(int argc, char **argv) {
     } else if (tb_output_commit(tmp, o.output, &err)) {
         rc = 1;
     }
-    if (!rc && o.report) tb_print_plan_report(stdout, g, &plan, o.report == 2);
+    if (!rc && o.report) {
+        tb_print_plan_report(stdout, g, &plan, o.report == 2);
+        printf("params: %lld, MACs: %lld\n", (long long)tb_graph_params(g), (long long)tb_graph_macs(g));
+    }
     tb_plan_free(&plan);
     tb_graph_free(g);
     return rc ? fail(o.input, &err) : 0;
