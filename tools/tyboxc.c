@@ -94,11 +94,13 @@ static int pass_option_flag(int argc, char **argv, int *i, options *o) {
     for (size_t k = 0; k < sizeof option_flags / sizeof option_flags[0]; k++) {
         const char *val = flag_value(option_flags[k].flag, argc, argv, i);
         if (!val) continue;
-        size_t n = strlen(option_flags[k].key) + strlen(val) + 2;
-        char *kv = malloc(n);
-        if (!kv) exit(1);
-        snprintf(kv, n, "%s=%s", option_flags[k].key, val);
-        if (tb_pass_add_option(&o->ctx, kv)) free(kv);
+        /* The options live as long as the process: one static slot each. */
+        static char slots[TB_MAX_PASS_OPTIONS][1024];
+        if (o->ctx.n_options == TB_MAX_PASS_OPTIONS) return 1;
+        char *kv = slots[o->ctx.n_options];
+        if ((size_t)snprintf(kv, sizeof slots[0], "%s=%s", option_flags[k].key, val) >= sizeof slots[0])
+            exit(usage_error("the value of %s is too long", option_flags[k].flag));
+        tb_pass_add_option(&o->ctx, kv);
         o->prune |= option_flags[k].prunes;
         return 1;
     }

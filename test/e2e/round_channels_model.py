@@ -5,14 +5,19 @@ usage: /usr/bin/python3 round_channels_model.py OUT.tir
 
 x[1,3,10,10] -> Conv 1x1 (3->5, Relu) -> depthwise 3x3 (5, Relu) -> BatchNorm
 (kept: it follows a fused Relu) -> MaxPool -> Conv 1x1 (5->5) -> depthwise 3x3
--> Add with the MaxPool output (residual) -> Conv 1x1 (5->4) ->
-GlobalAveragePool -> Flatten -> Gemm (4->3).
+-> Add with the MaxPool output (residual) -> Concat (axis 1) with a side
+branch Conv 1x1 (MaxPool output, 5->3, Relu) -> Conv 1x1 (8->4) ->
+GlobalAveragePool -> Concat with the side branch pooled -> Flatten -> Gemm
+(7->3).
 
 With channel-multiple 8 every 5-channel value is one group that grows to 8
-(Relu, BatchNormalization, MaxPool and Add inside it); with round-all-convs the
-4-channel conv grows too and the Gemm gets zero weight columns. The test
+(Relu, BatchNormalization, MaxPool and Add inside it), and the first Concat
+grows from 8 to 11 channels with the zeros at 5..7, in the middle. With
+round-all-convs and channel-multiple 16 the side branch (3) and the 4-channel
+conv grow too, so both Concats get zeros at several places and the Gemm gets
+zero weight columns between the real ones. The test
 test/passes/round-channels.tir compiles it with and without the pass and
-compares the outputs of the two model_run binaries.
+compares the outputs of the model_run binaries.
 """
 import sys
 
@@ -35,8 +40,9 @@ def main():
         const("var", np.abs(w(5)) + 0.5),
         const("we2", w(5, 5, 1, 1)), const("be2", w(5)),
         const("wd2", w(5, 1, 3, 3)),
-        const("wp", w(4, 5, 1, 1)), const("bp", w(4)),
-        const("wg", w(3, 4)), const("bg", w(3)),
+        const("ws", w(3, 5, 1, 1)), const("bs", w(3)),
+        const("wp", w(4, 8, 1, 1)), const("bp", w(4)),
+        const("wg", w(3, 7)), const("bg", w(3)),
     ]
     k1 = "kernel_shape = [1, 1], strides = [1, 1], dilations = [1, 1], pads = [0, 0, 0, 0]"
     k3 = "kernel_shape = [3, 3], strides = [1, 1], dilations = [1, 1], pads = [1, 1, 1, 1]"
@@ -51,9 +57,14 @@ def main():
         "  %e2 = Conv(%m, %we2, %be2) {" + k1 + "} : f32[1,5,5,5]\n",
         "  %d2 = Conv(%e2, %wd2) {group = 5, " + k3 + "} : f32[1,5,5,5]\n",
         "  %a = Add(%d2, %m) : f32[1,5,5,5]\n",
-        "  %p = Conv(%a, %wp, %bp) {" + k1 + "} : f32[1,4,5,5]\n",
+        "  %s = Conv(%m, %ws, %bs) {" + k1 + "} : f32[1,3,5,5]\n",
+        "  %sr = Relu(%s) : f32[1,3,5,5]\n",
+        "  %c = Concat(%a, %sr) {axis = 1} : f32[1,8,5,5] loc(\"cat\")\n",
+        "  %p = Conv(%c, %wp, %bp) {" + k1 + "} : f32[1,4,5,5]\n",
         "  %gp = GlobalAveragePool(%p) : f32[1,4,1,1]\n",
-        "  %f = Flatten(%gp) {axis = 1} : f32[1,4]\n",
+        "  %gs = GlobalAveragePool(%sr) : f32[1,3,1,1]\n",
+        "  %c2 = Concat(%gp, %gs) {axis = 1} : f32[1,7,1,1] loc(\"cat2\")\n",
+        "  %f = Flatten(%c2) {axis = 1} : f32[1,7]\n",
         "  %y = Gemm(%f, %wg, %bg) {transB = 1} : f32[1,3]\n",
         "  return %y\n",
     ]
