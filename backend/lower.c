@@ -210,12 +210,31 @@ static int lower_batchnorm(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err
 
 /* ---- elementwise ------------------------------------------------------------ */
 
-/* One broadcast binary call y = a op b (value ids). */
+/* One broadcast binary call y = a op b (value ids). f32 arithmetic and i64
+ * ADD..MIN have typed kernels; everything else runs tb_binary_any. */
 static int binary_call(tb_graph *g, tb_node *n, tb_lowered *L, int op, int a_id, int b_id, int y_id, tb_error *err) {
     tb_value *a = &g->values[a_id], *b = &g->values[b_id], *y = &g->values[y_id];
-    tb_kernel k = a->dtype == TB_F32 ? TB_K_binary_f32 : a->dtype == TB_I64 ? TB_K_binary_i64 : TB_K_NONE;
-    if (k == TB_K_NONE)
-        return tb_node_error(err, n, "dtype %s is not supported (f32 and i64 only)", tb_dtype_name(a->dtype));
+    tb_kernel k = TB_K_binary_any;
+    if (a->dtype == TB_F32 && b->dtype == TB_F32 && op <= TB_BINARY_PRELU && op != TB_BINARY_MOD)
+        k = TB_K_binary_f32;
+    else if (a->dtype == TB_I64 && b->dtype == TB_I64 && op <= TB_BINARY_MIN)
+        k = TB_K_binary_i64;
+    if (k == TB_K_binary_any) {
+        if (a->dtype == TB_BOOL && op < TB_BINARY_EQ)
+            return tb_node_error(err, n, "arithmetic on bool tensors is not supported");
+        tb_call *c = add_call(L, k);
+        tb_binary_any_params *p = &c->p.binary_any;
+        p->op = op;
+        p->dtype = tb_dtype_onnx(a->dtype);
+        p->b_dtype = tb_dtype_onnx(b->dtype);
+        p->rank = y->rank;
+        p->count = (int32_t)tb_value_numel(y);
+        for (int i = 0; i < y->rank; i++) p->dims[i] = (int32_t)y->dims[i];
+        broadcast_strides(a->rank, a->dims, y->rank, y->dims, p->a_strides);
+        broadcast_strides(b->rank, b->dims, y->rank, y->dims, p->b_strides);
+        set_args(c, 3, (int[]){a_id, b_id, y_id});
+        return 0;
+    }
     tb_call *c = add_call(L, k);
     tb_binary_params *p = &c->p.binary_f32;
     p->op = op;
@@ -230,8 +249,83 @@ static int binary_call(tb_graph *g, tb_node *n, tb_lowered *L, int op, int a_id,
 
 static int lower_binary(tb_graph *g, tb_node *n, tb_lowered *L, int op, tb_error *err) {
     if (binary_call(g, n, L, op, n->inputs[0], n->inputs[1], n->outputs[0], err)) return 1;
-    /* In place over a is safe only when a is not broadcast: then y[i] reads a[i] alone. */
-    L->in_place_ok = tb_value_numel(in_val(g, n, 0)) == tb_value_numel(out_val(g, n, 0));
+    /* In place over a is safe only when a is not broadcast (then y[i] reads
+     * a[i] alone) and y has a's element size. */
+    L->in_place_ok = tb_value_numel(in_val(g, n, 0)) == tb_value_numel(out_val(g, n, 0)) &&
+                     in_val(g, n, 0)->dtype == out_val(g, n, 0)->dtype;
+    return 0;
+}
+
+static int lower_mod(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e) {
+    return lower_binary(g, n, L, tb_node_int(n, "fmod", 0) ? TB_BINARY_FMOD : TB_BINARY_MOD, e);
+}
+
+#define BINARY(stem, OP) \
+    static int lower_##stem(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e) { \
+        return lower_binary(g, n, L, TB_BINARY_##OP, e); \
+    }
+BINARY(pow, POW)
+BINARY(prelu, PRELU)
+BINARY(equal, EQ)
+BINARY(greater, GT)
+BINARY(less, LT)
+BINARY(greaterorequal, GE)
+BINARY(lessorequal, LE)
+BINARY(and, AND)
+BINARY(or, OR)
+BINARY(xor, XOR)
+#undef BINARY
+
+/* Max / Min / Sum / Mean: a chain of broadcast binary calls into the output,
+ * y = x0 op x1, then y = y op x_i in place; Mean scales by 1/n at the end.
+ * The output is written before every input is read: not in place. */
+static int lower_variadic(tb_graph *g, tb_node *n, tb_lowered *L, int op, int mean, tb_error *err) {
+    int y = n->outputs[0];
+    if (n->n_inputs + 1 > TB_LOWER_MAX_CALLS) return tb_node_error(err, n, "too many inputs (%d)", n->n_inputs);
+    if (n->n_inputs == 1) {
+        /* One input: a broadcasting copy (the output has its shape). */
+        tb_value *x = in_val(g, n, 0), *yv = out_val(g, n, 0);
+        int64_t ys[TB_MAX_RANK];
+        tb_call *c = add_call(L, TB_K_copy);
+        c->p.copy.elem_size = (int32_t)tb_dtype_size(x->dtype);
+        c->p.copy.rank = yv->rank;
+        for (int i = 0; i < yv->rank; i++) c->p.copy.dims[i] = (int32_t)yv->dims[i];
+        broadcast_strides(x->rank, x->dims, yv->rank, yv->dims, c->p.copy.in_strides);
+        strides_of(yv->rank, yv->dims, ys);
+        for (int i = 0; i < yv->rank; i++) c->p.copy.out_strides[i] = (int32_t)ys[i];
+        set_args(c, 2, (int[]){n->inputs[0], y});
+        return 0;
+    }
+    if (binary_call(g, n, L, op, n->inputs[0], n->inputs[1], y, err)) return 1;
+    for (int i = 2; i < n->n_inputs; i++)
+        if (binary_call(g, n, L, op, y, n->inputs[i], y, err)) return 1;
+    if (mean) {
+        tb_call *c = add_call(L, TB_K_unary);
+        c->p.unary.op = TB_UNARY_SCALE;
+        c->p.unary.count = (int32_t)tb_value_numel(out_val(g, n, 0));
+        c->p.unary.alpha = 1.0f / (float)n->n_inputs;
+        set_args(c, 2, (int[]){y, y});
+    }
+    return 0;
+}
+static int lower_max(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e) { return lower_variadic(g, n, L, TB_BINARY_MAX, 0, e); }
+static int lower_min(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e) { return lower_variadic(g, n, L, TB_BINARY_MIN, 0, e); }
+static int lower_sum(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e) { return lower_variadic(g, n, L, TB_BINARY_ADD, 0, e); }
+static int lower_mean(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e) { return lower_variadic(g, n, L, TB_BINARY_ADD, 1, e); }
+
+static int lower_where(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    (void)err;
+    tb_value *y = out_val(g, n, 0);
+    tb_call *c = add_call(L, TB_K_where);
+    tb_where_params *p = &c->p.where;
+    p->elem_size = (int32_t)tb_dtype_size(y->dtype);
+    p->rank = y->rank;
+    for (int i = 0; i < y->rank; i++) p->dims[i] = (int32_t)y->dims[i];
+    tb_value *cv = in_val(g, n, 0), *xv = in_val(g, n, 1), *yv = in_val(g, n, 2);
+    broadcast_strides(cv->rank, cv->dims, y->rank, y->dims, p->c_strides);
+    broadcast_strides(xv->rank, xv->dims, y->rank, y->dims, p->x_strides);
+    broadcast_strides(yv->rank, yv->dims, y->rank, y->dims, p->y_strides);
+    set_args(c, 4, (int[]){n->inputs[0], n->inputs[1], n->inputs[2], n->outputs[0]});
     return 0;
 }
 
@@ -269,7 +363,51 @@ UNARY(neg, NEG, 0, 0)
 UNARY(reciprocal, RECIPROCAL, 0, 0)
 UNARY(hardsigmoid, HARDSIGMOID, tb_node_float(n, "alpha", 0.2f), tb_node_float(n, "beta", 0.5f))
 UNARY(leakyrelu, LEAKYRELU, tb_node_float(n, "alpha", 0.01f), 0)
+UNARY(elu, ELU, tb_node_float(n, "alpha", 1.0f), 0)
+UNARY(selu, SELU, tb_node_float(n, "alpha", 1.67326319217681884765625f),
+      tb_node_float(n, "gamma", 1.05070102214813232421875f))
+UNARY(celu, CELU, tb_node_float(n, "alpha", 1.0f), 0)
+UNARY(softplus, SOFTPLUS, 0, 0)
+UNARY(softsign, SOFTSIGN, 0, 0)
+UNARY(thresholdedrelu, THRESHOLDEDRELU, tb_node_float(n, "alpha", 1.0f), 0)
+UNARY(erf, ERF, 0, 0)
+UNARY(floor, FLOOR, 0, 0)
+UNARY(ceil, CEIL, 0, 0)
+UNARY(round, ROUND, 0, 0)
+UNARY(sign, SIGN, 0, 0)
+UNARY(sin, SIN, 0, 0)
+UNARY(cos, COS, 0, 0)
+UNARY(tan, TAN, 0, 0)
+UNARY(asin, ASIN, 0, 0)
+UNARY(acos, ACOS, 0, 0)
+UNARY(atan, ATAN, 0, 0)
+UNARY(sinh, SINH, 0, 0)
+UNARY(cosh, COSH, 0, 0)
+UNARY(asinh, ASINH, 0, 0)
+UNARY(acosh, ACOSH, 0, 0)
+UNARY(atanh, ATANH, 0, 0)
 #undef UNARY
+
+static int lower_gelu(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e) {
+    int tanh_ = !strcmp(tb_node_string(n, "approximate", "none"), "tanh");
+    return lower_unary(g, n, L, tanh_ ? TB_UNARY_GELU_TANH : TB_UNARY_GELU, 0, 0, e);
+}
+
+static int lower_unary_bool(tb_graph *g, tb_node *n, tb_lowered *L, int op, tb_error *err) {
+    (void)err;
+    tb_call *c = add_call(L, TB_K_unary_bool);
+    c->p.unary_bool.op = op;
+    c->p.unary_bool.count = (int32_t)tb_value_numel(in_val(g, n, 0));
+    c->p.unary_bool.detect_negative = (int32_t)tb_node_int(n, "detect_negative", 1);
+    c->p.unary_bool.detect_positive = (int32_t)tb_node_int(n, "detect_positive", 1);
+    set_args(c, 2, (int[]){n->inputs[0], n->outputs[0]});
+    /* y[i] depends on x[i] alone; in place needs the same element size. */
+    L->in_place_ok = op == TB_UNARY_BOOL_NOT;
+    return 0;
+}
+static int lower_isnan(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e) { return lower_unary_bool(g, n, L, TB_UNARY_BOOL_ISNAN, e); }
+static int lower_isinf(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e) { return lower_unary_bool(g, n, L, TB_UNARY_BOOL_ISINF, e); }
+static int lower_not(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e) { return lower_unary_bool(g, n, L, TB_UNARY_BOOL_NOT, e); }
 
 static int lower_clip(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
     int lo = input_or_none(n, 1), hi = input_or_none(n, 2);
@@ -333,11 +471,104 @@ static int lower_reducemean(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *er
     return lower_reduce_mask(g, n, L, TB_REDUCE_MEAN, mask, err);
 }
 
+#define REDUCE(stem, OP) \
+    static int lower_##stem(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) { \
+        int mask[TB_MAX_RANK] = {0}, keepdims; \
+        if (tb_reduce_axes(g, (int)(n - g->nodes), mask, &keepdims, err)) return 1; \
+        return lower_reduce_mask(g, n, L, TB_REDUCE_##OP, mask, err); \
+    }
+REDUCE(reducesum, SUM)
+REDUCE(reducemax, MAX)
+REDUCE(reducemin, MIN)
+REDUCE(reduceprod, PROD)
+REDUCE(reducel1, L1)
+REDUCE(reducel2, L2)
+REDUCE(reducesumsquare, SUMSQUARE)
+REDUCE(reducelogsum, LOGSUM)
+REDUCE(reducelogsumexp, LOGSUMEXP)
+#undef REDUCE
+
+static int lower_arg(tb_graph *g, tb_node *n, tb_lowered *L, int op, tb_error *err) {
+    tb_value *x = in_val(g, n, 0);
+    int axis, keep, last;
+    if (need_f32(n, x, err) || tb_arg_axis(g, (int)(n - g->nodes), &axis, &keep, &last, err)) return 1;
+    tb_call *c = add_call(L, TB_K_argreduce);
+    c->p.argreduce.op = op;
+    c->p.argreduce.outer = prod(x->dims, 0, axis);
+    c->p.argreduce.axis = (int32_t)x->dims[axis];
+    c->p.argreduce.inner = prod(x->dims, axis + 1, x->rank);
+    c->p.argreduce.select_last = last;
+    set_args(c, 2, (int[]){n->inputs[0], n->outputs[0]});
+    return 0;
+}
+static int lower_argmax(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e) { return lower_arg(g, n, L, TB_ARG_MAX, e); }
+static int lower_argmin(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e) { return lower_arg(g, n, L, TB_ARG_MIN, e); }
+
+static int lower_softmax_like(tb_graph *g, tb_node *n, tb_lowered *L, tb_kernel k, tb_error *err);
 static int lower_softmax(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    return lower_softmax_like(g, n, L, TB_K_softmax, err);
+}
+static int lower_logsoftmax(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    return lower_softmax_like(g, n, L, TB_K_logsoftmax, err);
+}
+static int lower_hardmax(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    return lower_softmax_like(g, n, L, TB_K_hardmax, err);
+}
+
+static int lower_instancenorm(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    tb_value *x = in_val(g, n, 0);
+    if (need_f32(n, x, err)) return 1;
+    tb_call *c = add_call(L, TB_K_instancenorm);
+    c->p.instancenorm.n = (int32_t)x->dims[0];
+    c->p.instancenorm.c = (int32_t)x->dims[1];
+    c->p.instancenorm.inner = prod(x->dims, 2, x->rank);
+    c->p.instancenorm.epsilon = tb_node_float(n, "epsilon", 1e-5f);
+    set_args(c, 4, (int[]){n->inputs[0], n->inputs[1], n->inputs[2], n->outputs[0]});
+    return 0;
+}
+
+static int lower_layernorm(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    tb_value *x = in_val(g, n, 0);
+    int axis;
+    if (need_f32(n, x, err) || tb_layernorm_axis(g, (int)(n - g->nodes), &axis, err)) return 1;
+    tb_layernorm_params q = {0};
+    q.outer = prod(x->dims, 0, axis);
+    q.inner = prod(x->dims, axis, x->rank);
+    q.epsilon = tb_node_float(n, "epsilon", 1e-5f);
+    /* The statistics outputs first: they read x, which y may overwrite. */
+    for (int k = 1; k < 3 && k < n->n_outputs; k++) {
+        if (n->outputs[k] < 0) continue;
+        tb_call *c = add_call(L, TB_K_layernorm_stats);
+        c->p.layernorm_stats = q;
+        c->p.layernorm_stats.which = k - 1;
+        set_args(c, 2, (int[]){n->inputs[0], n->outputs[k]});
+    }
+    tb_call *c = add_call(L, TB_K_layernorm);
+    c->p.layernorm = q;
+    set_args(c, 4, (int[]){n->inputs[0], n->inputs[1], input_or_none(n, 2), n->outputs[0]});
+    return 0;
+}
+
+static int lower_lrn(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    tb_value *x = in_val(g, n, 0);
+    if (need_f32(n, x, err)) return 1;
+    tb_call *c = add_call(L, TB_K_lrn);
+    c->p.lrn.n = (int32_t)x->dims[0];
+    c->p.lrn.c = (int32_t)x->dims[1];
+    c->p.lrn.inner = prod(x->dims, 2, x->rank);
+    c->p.lrn.size = (int32_t)tb_node_int(n, "size", 1);
+    c->p.lrn.alpha = tb_node_float(n, "alpha", 1e-4f);
+    c->p.lrn.beta = tb_node_float(n, "beta", 0.75f);
+    c->p.lrn.bias = tb_node_float(n, "bias", 1.0f);
+    set_args(c, 2, (int[]){n->inputs[0], n->outputs[0]});
+    return 0;
+}
+
+static int lower_softmax_like(tb_graph *g, tb_node *n, tb_lowered *L, tb_kernel k, tb_error *err) {
     tb_value *x = in_val(g, n, 0);
     int axis, coerce;
     if (need_f32(n, x, err) || tb_softmax_axis(g, (int)(n - g->nodes), &axis, &coerce, err)) return 1;
-    tb_call *c = add_call(L, TB_K_softmax);
+    tb_call *c = add_call(L, k);
     c->p.softmax.outer = prod(x->dims, 0, axis);
     /* Before opset 13 the input is coerced to 2-D at axis: softmax runs over
      * everything from axis on. */
@@ -500,6 +731,120 @@ static int lower_cast(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
     c->p.cast.from = tb_dtype_onnx(x->dtype);
     c->p.cast.to = tb_dtype_onnx(y->dtype);
     set_args(c, 2, (int[]){n->inputs[0], n->outputs[0]});
+    return 0;
+}
+
+/* CastLike reads only its target's dtype, which shape inference gave the output. */
+#define lower_castlike lower_cast
+
+/* Tile as one strided copy: each tiled input dim d becomes two view dims,
+ * (repeats[d], input stride 0) outside (dims[d], input stride), whose
+ * output strides are dims[d] * out_stride and out_stride. */
+static int lower_tile(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    tb_value *x = in_val(g, n, 0), *y = out_val(g, n, 0);
+    int64_t reps[TB_MAX_RANK], xs[TB_MAX_RANK], ys[TB_MAX_RANK];
+    if (tb_tile_repeats(g, (int)(n - g->nodes), reps, err)) return 1;
+    strides_of(x->rank, x->dims, xs);
+    strides_of(y->rank, y->dims, ys);
+    int64_t vd[2 * TB_MAX_RANK] = {0}, vi[2 * TB_MAX_RANK] = {0}, vo[2 * TB_MAX_RANK] = {0};
+    int r = 0;
+    for (int d = 0; d < x->rank; d++) {
+        if (reps[d] != 1 && x->dims[d] != 1) {
+            vd[r] = reps[d], vi[r] = 0, vo[r] = x->dims[d] * ys[d], r++;
+        }
+        vd[r] = x->dims[d] == 1 ? reps[d] : x->dims[d];
+        vi[r] = x->dims[d] == 1 ? 0 : xs[d];
+        vo[r] = ys[d];
+        r++;
+    }
+    if (r > TB_RT_MAX_RANK)
+        return tb_node_error(err, n, "Tile would need a %d-D copy (at most %d)", r, TB_RT_MAX_RANK);
+    tb_call *c = copy_call(L, tb_dtype_size(x->dtype), r, vd, n->inputs[0], n->outputs[0]);
+    for (int i = 0; i < r; i++) {
+        c->p.copy.in_strides[i] = (int32_t)vi[i];
+        c->p.copy.out_strides[i] = (int32_t)vo[i];
+    }
+    return 0;
+}
+
+/* DepthToSpace / SpaceToDepth: one 6-D strided copy over the output, viewed
+ * as the reshape the ONNX definition transposes. */
+static int lower_blocks(tb_graph *g, tb_node *n, tb_lowered *L, int to_space, tb_error *err) {
+    tb_value *x = in_val(g, n, 0), *y = out_val(g, n, 0);
+    int64_t bs;
+    int crd;
+    if (tb_blocksize(g, (int)(n - g->nodes), &bs, &crd, err)) return 1;
+    int64_t N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
+    int64_t vd[6], vi[6], vo[6];
+    if (to_space) {
+        /* y[n, c, h*bs + i, w*bs + j] = x[n, ch, h, w] with ch = (i*bs + j)*C' + c
+         * (DCR) or c*bs*bs + i*bs + j (CRD); view y as [N, C', H, bs, W, bs]. */
+        int64_t Cp = C / (bs * bs), hw = H * W;
+        int64_t v[6] = {N, Cp, H, bs, W, bs};
+        int64_t si[6] = {C * hw, crd ? bs * bs * hw : hw, W, crd ? bs * hw : bs * Cp * hw, 1, crd ? hw : Cp * hw};
+        memcpy(vd, v, sizeof v), memcpy(vi, si, sizeof si);
+    } else {
+        /* y[n, (i*bs + j)*C + c, h, w] = x[n, c, h*bs + i, w*bs + j]; view y as
+         * [N, bs, bs, C, H', W']. */
+        int64_t v[6] = {N, bs, bs, C, H / bs, W / bs};
+        int64_t si[6] = {C * H * W, W, 1, H * W, bs * W, bs};
+        memcpy(vd, v, sizeof v), memcpy(vi, si, sizeof si);
+    }
+    strides_of(6, vd, vo);
+    (void)y;
+    tb_call *c = copy_call(L, tb_dtype_size(x->dtype), 6, vd, n->inputs[0], n->outputs[0]);
+    for (int i = 0; i < 6; i++) {
+        c->p.copy.in_strides[i] = (int32_t)vi[i];
+        c->p.copy.out_strides[i] = (int32_t)vo[i];
+    }
+    return 0;
+}
+static int lower_depthtospace(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e) { return lower_blocks(g, n, L, 1, e); }
+static int lower_spacetodepth(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e) { return lower_blocks(g, n, L, 0, e); }
+
+static int lower_gatherelements(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    tb_value *x = in_val(g, n, 0), *idx = in_val(g, n, 1);
+    int axis;
+    if (tb_gatherelements_axis(g, (int)(n - g->nodes), &axis, err)) return 1;
+    tb_call *c = add_call(L, TB_K_gather_elements);
+    tb_gather_elements_params *p = &c->p.gather_elements;
+    int64_t xs[TB_MAX_RANK];
+    strides_of(x->rank, x->dims, xs);
+    p->elem_size = (int32_t)tb_dtype_size(x->dtype);
+    p->index_size = (int32_t)tb_dtype_size(idx->dtype);
+    p->rank = idx->rank;
+    p->axis = axis;
+    p->x_axis_len = (int32_t)x->dims[axis];
+    for (int i = 0; i < idx->rank; i++) {
+        p->dims[i] = (int32_t)idx->dims[i];
+        p->x_strides[i] = (int32_t)xs[i];
+    }
+    set_args(c, 3, (int[]){n->inputs[0], n->inputs[1], n->outputs[0]});
+    return 0;
+}
+
+static int lower_trilu(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    (void)err;
+    tb_value *x = in_val(g, n, 0);
+    tb_call *c = add_call(L, TB_K_trilu);
+    tb_trilu_params *p = &c->p.trilu;
+    int kid = input_or_none(n, 1);
+    p->elem_size = (int32_t)tb_dtype_size(x->dtype);
+    p->rows = (int32_t)x->dims[x->rank - 2];
+    p->cols = (int32_t)x->dims[x->rank - 1];
+    p->batch = prod(x->dims, 0, x->rank - 2);
+    p->upper = (int32_t)tb_node_int(n, "upper", 1);
+    if (kid >= 0 && g->values[kid].data) {
+        /* A constant k goes into the params, clamped: beyond +-(rows + cols)
+         * every k keeps or clears the same elements. */
+        int64_t k;
+        memcpy(&k, g->values[kid].data, sizeof k);
+        int64_t lim = (int64_t)p->rows + p->cols;
+        p->k = (int32_t)(k > lim ? lim : k < -lim ? -lim : k);
+        kid = -1;
+    }
+    set_args(c, 3, (int[]){n->inputs[0], kid, n->outputs[0]});
+    L->in_place_ok = 1;
     return 0;
 }
 

@@ -252,16 +252,27 @@ int tb_plan_graph(tb_graph *g, tb_plan *plan, tb_error *err) {
         s->first = plan->store[r].first;
         s->last = plan->store[r].last;
     }
-    /* weights: constants some node or output reads */
+    /* Weights: constants a kernel call or a graph output reads. A constant
+     * only shape inference read (Reshape's shape, ReduceSum's axes) is not
+     * emitted: the generated code would never touch it. */
+    char *read_by_code = calloc((size_t)nv + 1, 1);
+    if (!read_by_code) tb_die(__FILE__, __LINE__, "out of memory");
+    for (int i = 0; i < nn; i++)
+        for (int c = 0; !g->nodes[i].dead && c < plan->lowered[i].n_calls; c++)
+            for (int k = 0; k < plan->lowered[i].calls[c].n_args; k++)
+                if (plan->lowered[i].calls[c].args[k] >= 0)
+                    read_by_code[plan->store[plan->lowered[i].calls[c].args[k]].root] = 1;
+    for (int k = 0; k < g->n_outputs; k++) read_by_code[plan->store[g->outputs[k]].root] = 1;
     for (int v = 0; v < nv; v++) {
         if (plan->store[v].kind != TB_STORE_CONST) continue;
-        if (last_use[v] < 0) {
+        if (!read_by_code[v]) {
             plan->store[v].kind = TB_STORE_NONE;
             continue;
         }
         plan->store[v].index = plan->n_weights++;
         plan->weight_bytes += tb_value_bytes(&g->values[v]);
     }
+    free(read_by_code);
     free(group_last);
 done:
     free(parent);

@@ -179,6 +179,10 @@ static int want_io(tb_graph *g, int node, int in_lo, int in_hi, int out_lo, int 
 #define DT_F32 DT(TB_F32)
 #define DT_ARITH (DT(TB_F32) | DT(TB_I32) | DT(TB_I64))
 #define DT_INDEX (DT(TB_I32) | DT(TB_I64))
+/* Every numeric type tb_binary_any runs (all but bool). */
+#define DT_NUM (DT_F32 | DT(TB_F64) | DT(TB_I8) | DT(TB_I16) | DT(TB_I32) | DT(TB_I64) | DT(TB_U8) | \
+                DT(TB_U16) | DT(TB_U32) | DT(TB_U64))
+#define DT_BOOL DT(TB_BOOL)
 #define DT_ANY (~0u)
 
 static int want_dtype(tb_graph *g, int node, int i, unsigned mask, tb_error *err) {
@@ -690,9 +694,11 @@ static int shape_batchnorm(tb_graph *g, int node, tb_error *err) {
 
 /* ---- elementwise ----------------------------------------------------------- */
 
-static int binary(tb_graph *g, int node, tb_error *err) {
+/* Two inputs of the same dtype in `dtypes`, broadcast; the output has
+ * dtype out (TB_DTYPE_NONE: the inputs' dtype). */
+static int binary_typed(tb_graph *g, int node, unsigned dtypes, tb_dtype out, tb_error *err) {
     if (want_io(g, node, 2, 2, 1, 1, err)) return 1;
-    if (want_dtype(g, node, 0, DT_ARITH, err) || want_dtype(g, node, 1, DT_ARITH, err) ||
+    if (want_dtype(g, node, 0, dtypes, err) || want_dtype(g, node, 1, dtypes, err) ||
         want_same_dtype(g, node, 0, 1, err))
         return 1;
     tb_value *a = in(g, node, 0), *b = in(g, node, 1);
@@ -703,7 +709,11 @@ static int binary(tb_graph *g, int node, tb_error *err) {
         FAIL("inputs of shapes %s and %s are not broadcast-compatible", fmt_shape(s1, sizeof s1, a->rank, a->dims),
              fmt_shape(s2, sizeof s2, b->rank, b->dims));
     }
-    return set_out(g, node, 0, a->dtype, r, od, err);
+    return set_out(g, node, 0, out == TB_DTYPE_NONE ? a->dtype : out, r, od, err);
+}
+
+static int binary(tb_graph *g, int node, tb_error *err) {
+    return binary_typed(g, node, DT_NUM, TB_DTYPE_NONE, err);
 }
 
 static int shape_add(tb_graph *g, int node, tb_error *err) { return binary(g, node, err); }
@@ -740,6 +750,160 @@ static int shape_abs(tb_graph *g, int node, tb_error *err) {
 }
 static int shape_neg(tb_graph *g, int node, tb_error *err) {
     return unary(g, node, DT_F32 | DT(TB_I8) | DT(TB_I16) | DT(TB_I32) | DT(TB_I64), NULL, NULL, err);
+}
+
+static int shape_elu(tb_graph *g, int node, tb_error *err) { return unary(g, node, DT_F32, "alpha", NULL, err); }
+static int shape_selu(tb_graph *g, int node, tb_error *err) { return unary(g, node, DT_F32, "alpha", "gamma", err); }
+static int shape_celu(tb_graph *g, int node, tb_error *err) {
+    float alpha;
+    if (attr_float(g, node, "alpha", 1.0f, &alpha, err)) return 1;
+    if (alpha == 0) FAIL("alpha must not be 0");
+    return unary(g, node, DT_F32, NULL, NULL, err);
+}
+static int shape_thresholdedrelu(tb_graph *g, int node, tb_error *err) {
+    return unary(g, node, DT_F32, "alpha", NULL, err);
+}
+static int shape_gelu(tb_graph *g, int node, tb_error *err) {
+    const char *a;
+    if (attr_string(g, node, "approximate", "none", &a, err)) return 1;
+    if (strcmp(a, "none") && strcmp(a, "tanh")) FAIL("approximate '%s' is not none or tanh", a);
+    return unary(g, node, DT_F32, NULL, NULL, err);
+}
+#define FLOAT_UNARY(stem) \
+    static int shape_##stem(tb_graph *g, int node, tb_error *err) { return unary(g, node, DT_F32, NULL, NULL, err); }
+FLOAT_UNARY(softplus)
+FLOAT_UNARY(softsign)
+FLOAT_UNARY(erf)
+FLOAT_UNARY(floor)
+FLOAT_UNARY(ceil)
+FLOAT_UNARY(round)
+FLOAT_UNARY(sign)
+FLOAT_UNARY(sin)
+FLOAT_UNARY(cos)
+FLOAT_UNARY(tan)
+FLOAT_UNARY(asin)
+FLOAT_UNARY(acos)
+FLOAT_UNARY(atan)
+FLOAT_UNARY(sinh)
+FLOAT_UNARY(cosh)
+FLOAT_UNARY(asinh)
+FLOAT_UNARY(acosh)
+FLOAT_UNARY(atanh)
+#undef FLOAT_UNARY
+
+/* IsNaN / IsInf: float in, bool out; Not: bool in and out. */
+static int unary_to_bool(tb_graph *g, int node, unsigned dtypes, tb_error *err) {
+    if (want_io(g, node, 1, 1, 1, 1, err) || want_dtype(g, node, 0, dtypes, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    return set_out(g, node, 0, TB_BOOL, x->rank, x->dims, err);
+}
+static int shape_isnan(tb_graph *g, int node, tb_error *err) { return unary_to_bool(g, node, DT_F32, err); }
+static int shape_isinf(tb_graph *g, int node, tb_error *err) {
+    int neg, pos;
+    if (attr_bool(g, node, "detect_negative", 1, &neg, err) || attr_bool(g, node, "detect_positive", 1, &pos, err))
+        return 1;
+    return unary_to_bool(g, node, DT_F32, err);
+}
+static int shape_not(tb_graph *g, int node, tb_error *err) { return unary_to_bool(g, node, DT_BOOL, err); }
+
+/* Pow: the exponent may have another numeric type; the output has the base's. */
+static int shape_pow(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 2, 2, 1, 1, err) || want_dtype(g, node, 0, DT_NUM, err) ||
+        want_dtype(g, node, 1, DT_NUM, err))
+        return 1;
+    tb_value *a = in(g, node, 0), *b = in(g, node, 1);
+    int r;
+    int64_t od[TB_MAX_RANK];
+    if (tb_broadcast_shape(a->rank, a->dims, b->rank, b->dims, &r, od)) {
+        char s1[SHAPE_BUF], s2[SHAPE_BUF];
+        FAIL("inputs of shapes %s and %s are not broadcast-compatible", fmt_shape(s1, sizeof s1, a->rank, a->dims),
+             fmt_shape(s2, sizeof s2, b->rank, b->dims));
+    }
+    return set_out(g, node, 0, a->dtype, r, od, err);
+}
+
+static int shape_mod(tb_graph *g, int node, tb_error *err) {
+    int fmod_;
+    if (attr_bool(g, node, "fmod", 0, &fmod_, err)) return 1;
+    const tb_value *a = in(g, node, 0);
+    if (a && (a->dtype == TB_F32 || a->dtype == TB_F64) && !fmod_)
+        FAIL("fmod must be 1 for floating-point inputs (Mod spec)");
+    return binary_typed(g, node, DT_NUM, TB_DTYPE_NONE, err);
+}
+
+/* PRelu: slope broadcasts to X (unidirectionally); the output is X's shape. */
+static int shape_prelu(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 2, 2, 1, 1, err) || want_dtype(g, node, 0, DT_NUM, err) ||
+        want_same_dtype(g, node, 0, 1, err))
+        return 1;
+    tb_value *x = in(g, node, 0), *s = in(g, node, 1);
+    int r;
+    int64_t od[TB_MAX_RANK];
+    int ok = !tb_broadcast_shape(x->rank, x->dims, s->rank, s->dims, &r, od) && r == x->rank;
+    for (int d = 0; ok && d < r; d++) ok = od[d] == x->dims[d];
+    if (!ok) {
+        char s1[SHAPE_BUF], s2[SHAPE_BUF];
+        FAIL("slope of shape %s does not broadcast to X's shape %s", fmt_shape(s1, sizeof s1, s->rank, s->dims),
+             fmt_shape(s2, sizeof s2, x->rank, x->dims));
+    }
+    return same_out(g, node, 0, x, err);
+}
+
+static int shape_equal(tb_graph *g, int node, tb_error *err) {
+    return binary_typed(g, node, DT_NUM | DT_BOOL, TB_BOOL, err);
+}
+static int shape_greater(tb_graph *g, int node, tb_error *err) { return binary_typed(g, node, DT_NUM, TB_BOOL, err); }
+static int shape_less(tb_graph *g, int node, tb_error *err) { return binary_typed(g, node, DT_NUM, TB_BOOL, err); }
+static int shape_greaterorequal(tb_graph *g, int node, tb_error *err) {
+    return binary_typed(g, node, DT_NUM, TB_BOOL, err);
+}
+static int shape_lessorequal(tb_graph *g, int node, tb_error *err) {
+    return binary_typed(g, node, DT_NUM, TB_BOOL, err);
+}
+static int shape_and(tb_graph *g, int node, tb_error *err) { return binary_typed(g, node, DT_BOOL, TB_BOOL, err); }
+static int shape_or(tb_graph *g, int node, tb_error *err) { return binary_typed(g, node, DT_BOOL, TB_BOOL, err); }
+static int shape_xor(tb_graph *g, int node, tb_error *err) { return binary_typed(g, node, DT_BOOL, TB_BOOL, err); }
+
+/* Max / Min / Sum / Mean: 1 or more inputs of one dtype, all broadcast together. */
+static int variadic(tb_graph *g, int node, unsigned dtypes, tb_error *err) {
+    if (want_io(g, node, 1, TB_MAX_IO, 1, 1, err)) return 1;
+    const tb_node *n = NODE(g, node);
+    tb_value *a = in(g, node, 0);
+    int r = a->rank;
+    int64_t od[TB_MAX_RANK];
+    for (int d = 0; d < r; d++) od[d] = a->dims[d];
+    for (int i = 0; i < n->n_inputs; i++) {
+        if (!in(g, node, i)) FAIL("input %d is missing", i);
+        if (want_dtype(g, node, i, dtypes, err) || want_same_dtype(g, node, 0, i, err)) return 1;
+        tb_value *b = in(g, node, i);
+        if (tb_broadcast_shape(r, od, b->rank, b->dims, &r, od)) {
+            char s1[SHAPE_BUF];
+            FAIL("input %d of shape %s does not broadcast with the inputs before it", i,
+                 fmt_shape(s1, sizeof s1, b->rank, b->dims));
+        }
+    }
+    return set_out(g, node, 0, a->dtype, r, od, err);
+}
+static int shape_max(tb_graph *g, int node, tb_error *err) { return variadic(g, node, DT_NUM, err); }
+static int shape_min(tb_graph *g, int node, tb_error *err) { return variadic(g, node, DT_NUM, err); }
+static int shape_sum(tb_graph *g, int node, tb_error *err) { return variadic(g, node, DT_F32, err); }
+static int shape_mean(tb_graph *g, int node, tb_error *err) { return variadic(g, node, DT_F32, err); }
+
+static int shape_where(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 3, 3, 1, 1, err) || want_dtype(g, node, 0, DT_BOOL, err) ||
+        want_same_dtype(g, node, 1, 2, err))
+        return 1;
+    int r = 0;
+    int64_t od[TB_MAX_RANK];
+    for (int i = 0; i < 3; i++) {
+        tb_value *v = in(g, node, i);
+        if (tb_broadcast_shape(r, od, v->rank, v->dims, &r, od)) {
+            char s1[SHAPE_BUF];
+            FAIL("input %d of shape %s does not broadcast with the inputs before it", i,
+                 fmt_shape(s1, sizeof s1, v->rank, v->dims));
+        }
+    }
+    return set_out(g, node, 0, in(g, node, 1)->dtype, r, od, err);
 }
 
 int tb_clip_resolve(tb_graph *g, int node, float *lo, float *hi, tb_error *err) {
@@ -786,18 +950,25 @@ static int shape_clip(tb_graph *g, int node, tb_error *err) {
 
 /* ---- reductions and normalisation ---------------------------------------- */
 
+/* The opset from which a reduction takes axes as its second input. */
+static int axes_input_opset(tb_op op) { return op == TB_OP_REDUCESUM ? 13 : 18; }
+
 int tb_reduce_axes(tb_graph *g, int node, int *mask, int *keepdims, tb_error *err) {
     if (check_node(g, node, err) || want_io(g, node, 1, 2, 1, 1, err)) return 1;
     tb_value *x = in(g, node, 0);
     if (attr_bool(g, node, "keepdims", 1, keepdims, err)) return 1;
     int64_t axes[TB_MAX_RANK];
     int n;
-    if (opset_of(g) < 18) {
-        if (NODE(g, node)->n_inputs > 1) FAIL("axes is an attribute before opset 18, but the node has 2 inputs");
+    int from = axes_input_opset(NODE(g, node)->op);
+    if (opset_of(g) < from) {
+        if (NODE(g, node)->n_inputs > 1)
+            FAIL("axes is an attribute before opset %d, but the node has 2 inputs", from);
         if (attr_ints(g, node, "axes", axes, TB_MAX_RANK, &n, err)) return 1;
         if (n == 0) n = -1; /* an empty list reduces everything, like an absent one */
     } else {
-        /* ReduceMean-18: axes became an optional input; noop_with_empty_axes. */
+        /* ReduceSum-13, the other reductions from 18: axes became an
+         * optional input; noop_with_empty_axes. */
+        if (no_attr(g, node, "axes", "became an input", err)) return 1;
         int noop;
         if (attr_bool(g, node, "noop_with_empty_axes", 0, &noop, err)) return 1;
         n = -1;
@@ -814,10 +985,11 @@ int tb_reduce_axes(tb_graph *g, int node, int *mask, int *keepdims, tb_error *er
     return 0;
 }
 
-static int shape_reducemean(tb_graph *g, int node, tb_error *err) {
+static int reduce(tb_graph *g, int node, tb_error *err) {
     int mask[TB_MAX_RANK], keep;
     if (want_io(g, node, 1, 2, 1, 1, err) || want_dtype(g, node, 0, DT_F32, err)) return 1;
-    if (opset_of(g) >= 18 && is_pending(g, node, 1)) return accept_recorded(g, node, "axes", SAME_DTYPE, err);
+    if (opset_of(g) >= axes_input_opset(NODE(g, node)->op) && is_pending(g, node, 1))
+        return accept_recorded(g, node, "axes", SAME_DTYPE, err);
     if (tb_reduce_axes(g, node, mask, &keep, err)) return 1;
     tb_value *x = in(g, node, 0);
     int64_t od[TB_MAX_RANK];
@@ -845,10 +1017,125 @@ int tb_softmax_axis(tb_graph *g, int node, int *axis, int *coerce_2d, tb_error *
     return 0;
 }
 
+static int shape_reducemean(tb_graph *g, int node, tb_error *err) { return reduce(g, node, err); }
+static int shape_reducesum(tb_graph *g, int node, tb_error *err) { return reduce(g, node, err); }
+static int shape_reducemax(tb_graph *g, int node, tb_error *err) { return reduce(g, node, err); }
+static int shape_reducemin(tb_graph *g, int node, tb_error *err) { return reduce(g, node, err); }
+static int shape_reduceprod(tb_graph *g, int node, tb_error *err) { return reduce(g, node, err); }
+static int shape_reducel1(tb_graph *g, int node, tb_error *err) { return reduce(g, node, err); }
+static int shape_reducel2(tb_graph *g, int node, tb_error *err) { return reduce(g, node, err); }
+static int shape_reducesumsquare(tb_graph *g, int node, tb_error *err) { return reduce(g, node, err); }
+static int shape_reducelogsum(tb_graph *g, int node, tb_error *err) { return reduce(g, node, err); }
+static int shape_reducelogsumexp(tb_graph *g, int node, tb_error *err) { return reduce(g, node, err); }
+
+int tb_arg_axis(tb_graph *g, int node, int *axis, int *keepdims, int *select_last, tb_error *err) {
+    if (check_node(g, node, err) || want_io(g, node, 1, 1, 1, 1, err)) return 1;
+    if (want_rank(g, node, 0, 1, TB_MAX_RANK, err)) return 1;
+    int64_t a;
+    *select_last = 0;
+    if (attr_int(g, node, "axis", 0, &a, err) || attr_bool(g, node, "keepdims", 1, keepdims, err)) return 1;
+    /* select_last_index arrived in opset 12. */
+    if (opset_of(g) >= 12 && attr_bool(g, node, "select_last_index", 0, select_last, err)) return 1;
+    if (norm_axis(g, node, a, in(g, node, 0)->rank, "axis", err, axis)) return 1;
+    if (in(g, node, 0)->dims[*axis] == 0) FAIL("ArgMax/ArgMin over the empty axis %d", *axis);
+    return 0;
+}
+
+static int arg_reduce(tb_graph *g, int node, tb_error *err) {
+    int axis, keep, last;
+    if (want_io(g, node, 1, 1, 1, 1, err) || want_dtype(g, node, 0, DT_F32, err)) return 1;
+    if (tb_arg_axis(g, node, &axis, &keep, &last, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    int64_t od[TB_MAX_RANK];
+    int r = 0;
+    for (int d = 0; d < x->rank; d++) {
+        if (d != axis) od[r++] = x->dims[d];
+        else if (keep) od[r++] = 1;
+    }
+    return set_out(g, node, 0, TB_I64, r, od, err);
+}
+static int shape_argmax(tb_graph *g, int node, tb_error *err) { return arg_reduce(g, node, err); }
+static int shape_argmin(tb_graph *g, int node, tb_error *err) { return arg_reduce(g, node, err); }
+
 static int shape_softmax(tb_graph *g, int node, tb_error *err) {
     int axis, c2;
     if (want_io(g, node, 1, 1, 1, 1, err) || want_dtype(g, node, 0, DT_F32, err)) return 1;
     if (tb_softmax_axis(g, node, &axis, &c2, err)) return 1;
+    return same_out(g, node, 0, in(g, node, 0), err);
+}
+
+static int shape_logsoftmax(tb_graph *g, int node, tb_error *err) { return shape_softmax(g, node, err); }
+static int shape_hardmax(tb_graph *g, int node, tb_error *err) { return shape_softmax(g, node, err); }
+
+/* InstanceNormalization: x [N, C, ...], scale and bias [C]. */
+static int shape_instancenorm(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 3, 3, 1, 1, err) || want_rank(g, node, 0, 2, TB_MAX_RANK, err)) return 1;
+    float eps;
+    if (attr_float(g, node, "epsilon", 1e-5f, &eps, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    for (int i = 0; i < 3; i++) {
+        if (want_dtype(g, node, i, DT_F32, err)) return 1;
+        tb_value *p = in(g, node, i);
+        if (i > 0 && (p->rank != 1 || p->dims[0] != x->dims[1])) {
+            char b[SHAPE_BUF];
+            FAIL("input %d (%s) has shape %s, expected [%lld] (the channel count)", i, i == 1 ? "scale" : "B",
+                 fmt_shape(b, sizeof b, p->rank, p->dims), (long long)x->dims[1]);
+        }
+    }
+    return same_out(g, node, 0, x, err);
+}
+
+int tb_layernorm_axis(tb_graph *g, int node, int *axis, tb_error *err) {
+    if (check_node(g, node, err) || want_io(g, node, 2, 3, 1, 3, err)) return 1;
+    if (want_rank(g, node, 0, 1, TB_MAX_RANK, err)) return 1;
+    int64_t a, stash;
+    float eps;
+    if (attr_int(g, node, "axis", -1, &a, err) || attr_float(g, node, "epsilon", 1e-5f, &eps, err) ||
+        attr_int(g, node, "stash_type", 1, &stash, err))
+        return 1;
+    if (stash != 1) FAIL("stash_type %lld is not supported (only 1, float32)", (long long)stash);
+    tb_value *x = in(g, node, 0);
+    if (norm_axis(g, node, a, x->rank, "axis", err, axis)) return 1;
+    int64_t inner = span_product(x->dims, *axis, x->rank);
+    for (int i = 1; i < 3; i++) {
+        tb_value *p = in(g, node, i);
+        if (!p) continue;
+        if (want_dtype(g, node, i, DT_F32, err)) return 1;
+        /* The kernel reads one full row of scale / bias: broadcasting them
+         * over part of the normalised dims is not supported. */
+        if (tb_value_numel(p) != inner || p->rank > x->rank - *axis) {
+            char b1[SHAPE_BUF], b2[SHAPE_BUF];
+            FAIL("input %d (%s) has shape %s, expected %s (the normalised dims)", i, i == 1 ? "Scale" : "B",
+                 fmt_shape(b1, sizeof b1, p->rank, p->dims), fmt_shape(b2, sizeof b2, x->rank - *axis, x->dims + *axis));
+        }
+    }
+    return 0;
+}
+
+/* LayerNormalization-17: Y like X; Mean and InvStdDev are X's dims with the
+ * normalised ones set to 1. */
+static int shape_layernorm(tb_graph *g, int node, tb_error *err) {
+    int axis;
+    if (want_io(g, node, 2, 3, 1, 3, err) || want_dtype(g, node, 0, DT_F32, err)) return 1;
+    if (tb_layernorm_axis(g, node, &axis, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    int64_t sd[TB_MAX_RANK];
+    for (int d = 0; d < x->rank; d++) sd[d] = d < axis ? x->dims[d] : 1;
+    return same_out(g, node, 0, x, err) || set_out(g, node, 1, TB_F32, x->rank, sd, err) ||
+           set_out(g, node, 2, TB_F32, x->rank, sd, err);
+}
+
+static int shape_lrn(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 1, 1, 1, 1, err) || want_dtype(g, node, 0, DT_F32, err) ||
+        want_rank(g, node, 0, 3, TB_MAX_RANK, err))
+        return 1;
+    int64_t size;
+    float f;
+    if (!tb_node_attr(NODE(g, node), "size")) FAIL("attribute 'size' is required");
+    if (attr_int(g, node, "size", 1, &size, err) || attr_float(g, node, "alpha", 1e-4f, &f, err) ||
+        attr_float(g, node, "beta", 0.75f, &f, err) || attr_float(g, node, "bias", 1.0f, &f, err))
+        return 1;
+    if (size < 1 || size > DIM_MAX) FAIL("size %lld must be >= 1", (long long)size);
     return same_out(g, node, 0, in(g, node, 0), err);
 }
 
@@ -1325,6 +1612,108 @@ static int shape_cast(tb_graph *g, int node, tb_error *err) {
     if (t == TB_DTYPE_NONE) FAIL("Cast to ONNX type %lld is not supported", (long long)to);
     tb_value *x = in(g, node, 0);
     return set_out(g, node, 0, t, x->rank, x->dims, err);
+}
+
+static int shape_castlike(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 2, 2, 1, 1, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    return set_out(g, node, 0, in(g, node, 1)->dtype, x->rank, x->dims, err);
+}
+
+int tb_tile_repeats(tb_graph *g, int node, int64_t *reps, tb_error *err) {
+    if (check_node(g, node, err) || want_io(g, node, 2, 2, 1, 1, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    int n;
+    if (input_ints(g, node, 1, "repeats", reps, TB_MAX_RANK, &n, err)) return 1;
+    if (n != x->rank) FAIL("repeats has %d values, expected %d (the input's rank)", n, x->rank);
+    for (int i = 0; i < n; i++)
+        if (reps[i] < 0 || reps[i] > DIM_MAX) FAIL("repeats[%d] = %lld is invalid", i, (long long)reps[i]);
+    return 0;
+}
+
+static int shape_tile(tb_graph *g, int node, tb_error *err) {
+    int64_t reps[TB_MAX_RANK], od[TB_MAX_RANK];
+    if (want_io(g, node, 2, 2, 1, 1, err) || want_dtype(g, node, 1, DT(TB_I64), err)) return 1;
+    if (is_pending(g, node, 1)) return accept_recorded(g, node, "repeats", SAME_DTYPE | SAME_RANK, err);
+    if (tb_tile_repeats(g, node, reps, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    for (int d = 0; d < x->rank; d++) od[d] = x->dims[d] * reps[d]; /* each < 2^31: no overflow */
+    return set_out(g, node, 0, x->dtype, x->rank, od, err);
+}
+
+int tb_blocksize(tb_graph *g, int node, int64_t *bs, int *crd, tb_error *err) {
+    if (check_node(g, node, err) || want_io(g, node, 1, 1, 1, 1, err) || want_rank(g, node, 0, 4, 4, err)) return 1;
+    const char *mode;
+    if (!tb_node_attr(NODE(g, node), "blocksize")) FAIL("attribute 'blocksize' is required");
+    if (attr_int(g, node, "blocksize", 1, bs, err)) return 1;
+    if (*bs < 1 || *bs > 65535) FAIL("blocksize %lld is invalid", (long long)*bs);
+    *crd = 0;
+    if (NODE(g, node)->op == TB_OP_DEPTHTOSPACE) {
+        if (attr_string(g, node, "mode", "DCR", &mode, err)) return 1;
+        if (!strcmp(mode, "CRD")) *crd = 1;
+        else if (strcmp(mode, "DCR")) FAIL("mode '%s' is not DCR or CRD", mode);
+    }
+    return 0;
+}
+
+static int shape_depthtospace(tb_graph *g, int node, tb_error *err) {
+    int64_t bs;
+    int crd;
+    if (tb_blocksize(g, node, &bs, &crd, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    if (x->dims[1] % (bs * bs))
+        FAIL("channels (%lld) are not divisible by blocksize^2 (%lld)", (long long)x->dims[1], (long long)(bs * bs));
+    int64_t od[4] = {x->dims[0], x->dims[1] / (bs * bs), x->dims[2] * bs, x->dims[3] * bs};
+    return set_out(g, node, 0, x->dtype, 4, od, err);
+}
+
+static int shape_spacetodepth(tb_graph *g, int node, tb_error *err) {
+    int64_t bs;
+    int crd;
+    if (tb_blocksize(g, node, &bs, &crd, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    if (x->dims[2] % bs || x->dims[3] % bs)
+        FAIL("spatial dims %lldx%lld are not divisible by blocksize %lld", (long long)x->dims[2],
+             (long long)x->dims[3], (long long)bs);
+    int64_t od[4] = {x->dims[0], x->dims[1] * bs * bs, x->dims[2] / bs, x->dims[3] / bs};
+    return set_out(g, node, 0, x->dtype, 4, od, err);
+}
+
+int tb_gatherelements_axis(tb_graph *g, int node, int *axis, tb_error *err) {
+    if (check_node(g, node, err) || want_io(g, node, 2, 2, 1, 1, err)) return 1;
+    if (want_rank(g, node, 0, 1, TB_MAX_RANK, err) || want_dtype(g, node, 1, DT_INDEX, err)) return 1;
+    tb_value *x = in(g, node, 0), *idx = in(g, node, 1);
+    int64_t a;
+    if (attr_int(g, node, "axis", 0, &a, err) || norm_axis(g, node, a, x->rank, "axis", err, axis)) return 1;
+    if (idx->rank != x->rank) FAIL("indices have rank %d, expected %d (the data's rank)", idx->rank, x->rank);
+    for (int d = 0; d < x->rank; d++)
+        if (d != *axis && idx->dims[d] > x->dims[d])
+            FAIL("indices dim %d (%lld) exceeds the data's (%lld)", d, (long long)idx->dims[d], (long long)x->dims[d]);
+    if (idx->data) {
+        int64_t len = x->dims[*axis], cnt = tb_value_numel(idx);
+        for (int64_t i = 0; i < cnt; i++) {
+            int64_t v = elem_i64(idx->dtype, idx->data, i);
+            if (v < -len || v >= len)
+                FAIL("index %lld is out of range for axis %d of size %lld", (long long)v, *axis, (long long)len);
+        }
+    }
+    return 0;
+}
+
+static int shape_gatherelements(tb_graph *g, int node, tb_error *err) {
+    int axis;
+    if (tb_gatherelements_axis(g, node, &axis, err)) return 1;
+    tb_value *x = in(g, node, 0), *idx = in(g, node, 1);
+    return set_out(g, node, 0, x->dtype, idx->rank, idx->dims, err);
+}
+
+static int shape_trilu(tb_graph *g, int node, tb_error *err) {
+    int upper;
+    if (want_io(g, node, 1, 2, 1, 1, err) || want_rank(g, node, 0, 2, TB_MAX_RANK, err) ||
+        attr_bool(g, node, "upper", 1, &upper, err))
+        return 1;
+    if (in(g, node, 1) && (want_dtype(g, node, 1, DT(TB_I64), err) || input_scalar(g, node, 1, "k", 0, err))) return 1;
+    return same_out(g, node, 0, in(g, node, 0), err);
 }
 
 /* ---- shape computation -------------------------------------------------- */

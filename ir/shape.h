@@ -58,7 +58,7 @@ int tb_split_resolve(tb_graph *g, int node, int *axis, int64_t *sizes, tb_error 
  * dim perm[i]. */
 int tb_transpose_perm(tb_graph *g, int node, int *perm, tb_error *err);
 
-/* ReduceMean: mask[d] = 1 for each reduced input dim (all dims when axes is
+/* ReduceMean and the other Reduce ops: mask[d] = 1 for each reduced input dim (all dims when axes is
  * absent); *keepdims is 0 or 1. */
 int tb_reduce_axes(tb_graph *g, int node, int *mask, int *keepdims, tb_error *err);
 
@@ -76,5 +76,22 @@ int tb_flatten_axis(tb_graph *g, int node, int *axis, tb_error *err);
 
 /* Concat: the normalised axis shared by all inputs. */
 int tb_concat_axis(tb_graph *g, int node, int *axis, tb_error *err);
+
+/* ArgMax / ArgMin: the normalised axis, keepdims and select_last_index (0
+ * before opset 12). */
+int tb_arg_axis(tb_graph *g, int node, int *axis, int *keepdims, int *select_last, tb_error *err);
+
+/* LayerNormalization: the normalised axis; dims[axis..rank) are normalised
+ * together and Scale / B hold exactly that many values. */
+int tb_layernorm_axis(tb_graph *g, int node, int *axis, tb_error *err);
+
+/* Tile: repeats[0..rank), from the constant 'repeats' input. */
+int tb_tile_repeats(tb_graph *g, int node, int64_t *repeats, tb_error *err);
+
+/* DepthToSpace / SpaceToDepth: blocksize; *crd = 1 for DepthToSpace mode CRD. */
+int tb_blocksize(tb_graph *g, int node, int64_t *bs, int *crd, tb_error *err);
+
+/* GatherElements: the normalised axis. */
+int tb_gatherelements_axis(tb_graph *g, int node, int *axis, tb_error *err);
 
 #endif

@@ -325,3 +325,64 @@ void tb_cast(const tb_cast_params *p, const void *x, void *y)
     for (i = 0; i < p->count; i++, s += fs, d += ts)
         store(d, p->to, load(s, p->from));
 }
+
+/* GatherElements: walks y (= indices' shape) with an odometer; the source
+ * offset is the output index with the axis coordinate replaced. */
+void tb_gather_elements(const tb_gather_elements_params *p, const void *x, const void *indices, void *y)
+{
+    const int32_t es = p->elem_size;
+    int32_t idx[TB_RT_MAX_RANK];
+    int64_t total = 1, t;
+    const int32_t *xs = p->x_strides;
+    const char *xb = (const char *)x;
+    char *yb = (char *)y;
+    int d;
+
+    for (d = 0; d < p->rank; d++) {
+        idx[d] = 0;
+        total *= p->dims[d];
+    }
+    for (t = 0; t < total; t++) {
+        int64_t k = p->index_size == 8 ? ((const int64_t *)indices)[t] : ((const int32_t *)indices)[t];
+        int64_t off = 0;
+        if (k < 0)
+            k += p->x_axis_len;
+        for (d = 0; d < p->rank; d++)
+            off += (d == p->axis ? k : (int64_t)idx[d]) * xs[d];
+        if (k < 0 || k >= p->x_axis_len) {
+            int32_t b;
+            for (b = 0; b < es; b++)
+                yb[t * es + b] = 0;
+        } else {
+            put(yb + t * es, xb + off * es, es);
+        }
+        for (d = p->rank - 1; d >= 0; d--) {
+            if (++idx[d] < p->dims[d])
+                break;
+            idx[d] = 0;
+        }
+    }
+}
+
+void tb_trilu(const tb_trilu_params *p, const void *x, const int64_t *k, void *y)
+{
+    const int32_t es = p->elem_size;
+    const int64_t kk = k ? k[0] : p->k;
+    const char *xb = (const char *)x;
+    char *yb = (char *)y;
+    int32_t b, i, j, e;
+    for (b = 0; b < p->batch; b++) {
+        for (i = 0; i < p->rows; i++) {
+            for (j = 0; j < p->cols; j++) {
+                const int64_t at = (((int64_t)b * p->rows + i) * p->cols + j) * es;
+                const int64_t diff = (int64_t)j - i;
+                const int keep = p->upper ? diff >= kk : diff <= kk;
+                if (keep)
+                    put(yb + at, xb + at, es);
+                else
+                    for (e = 0; e < es; e++)
+                        yb[at + e] = 0;
+            }
+        }
+    }
+}

@@ -101,28 +101,32 @@ static void accumulate(const tb_reduce_params *p, const float *x, float *y)
             switch (op) {
             case TB_REDUCE_MAX: for (i = 0; i < n; i++) acc = x[i] > acc ? x[i] : acc; break;
             case TB_REDUCE_MIN: for (i = 0; i < n; i++) acc = x[i] < acc ? x[i] : acc; break;
+            case TB_REDUCE_PROD: for (i = 0; i < n; i++) acc *= x[i]; break;
+            case TB_REDUCE_L1: for (i = 0; i < n; i++) acc += fabsf(x[i]); break;
+            case TB_REDUCE_L2:
+            case TB_REDUCE_SUMSQUARE: for (i = 0; i < n; i++) acc += x[i] * x[i]; break;
+            case TB_REDUCE_LOGSUMEXP: for (i = 0; i < n; i++) acc += expf(x[i]); break;
             default: for (i = 0; i < n; i++) acc += x[i]; break;
             }
             yo[0] = acc;
         } else {
+#define SCATTER(STEP)                                 \
+    for (i = 0; i < n; i++) {                         \
+        float *q = yo + (int64_t)i * s;               \
+        const float v = x[i];                         \
+        STEP;                                         \
+    }
             switch (op) {
-            case TB_REDUCE_MAX:
-                for (i = 0; i < n; i++) {
-                    float *q = yo + (int64_t)i * s;
-                    *q = x[i] > *q ? x[i] : *q;
-                }
-                break;
-            case TB_REDUCE_MIN:
-                for (i = 0; i < n; i++) {
-                    float *q = yo + (int64_t)i * s;
-                    *q = x[i] < *q ? x[i] : *q;
-                }
-                break;
-            default:
-                for (i = 0; i < n; i++)
-                    yo[(int64_t)i * s] += x[i];
-                break;
+            case TB_REDUCE_MAX: SCATTER(*q = v > *q ? v : *q) break;
+            case TB_REDUCE_MIN: SCATTER(*q = v < *q ? v : *q) break;
+            case TB_REDUCE_PROD: SCATTER(*q *= v) break;
+            case TB_REDUCE_L1: SCATTER(*q += fabsf(v)) break;
+            case TB_REDUCE_L2:
+            case TB_REDUCE_SUMSQUARE: SCATTER(*q += v * v) break;
+            case TB_REDUCE_LOGSUMEXP: SCATTER(*q += expf(v)) break;
+            default: SCATTER(*q += v) break;
             }
+#undef SCATTER
         }
         for (d = r - 2; d >= 0; d--) {
             o += os[d];
@@ -142,13 +146,188 @@ void tb_reduce_f32(const tb_reduce_params *p, const float *x, float *y)
     switch (p->op) {
     case TB_REDUCE_MAX: init = -INFINITY; break;
     case TB_REDUCE_MIN: init = INFINITY; break;
+    case TB_REDUCE_PROD: init = 1.0f; break;
     default: init = 0.0f; break;
     }
+    /* An empty reduction leaves the identity: 0 for sums (so LOGSUM and
+     * LOGSUMEXP give log(0) = -inf), 1 for PROD, -inf / +inf for MAX / MIN. */
     for (i = 0; i < p->out_count; i++)
         y[i] = init;
     accumulate(p, x, y);
-    if (p->op == TB_REDUCE_MEAN && p->reduced > 0) {
+    switch (p->op) {
+    case TB_REDUCE_MEAN:
+        if (p->reduced > 0) {
+            for (i = 0; i < p->out_count; i++)
+                y[i] /= (float)p->reduced;
+        }
+        break;
+    case TB_REDUCE_L2:
         for (i = 0; i < p->out_count; i++)
-            y[i] /= (float)p->reduced;
+            y[i] = sqrtf(y[i]);
+        break;
+    /* LOGSUMEXP sums exp(x) directly (no max subtraction, which would need
+     * a second buffer): exact for |x| < 88, overflowing to +inf beyond, as
+     * the ONNX reference's log(sum(exp(x))) does. */
+    case TB_REDUCE_LOGSUM:
+    case TB_REDUCE_LOGSUMEXP:
+        for (i = 0; i < p->out_count; i++)
+            y[i] = logf(y[i]);
+        break;
+    default: break;
+    }
+}
+
+/* log(softmax(x)) as (x - max) - log(sum exp(x - max)): no division and no
+ * log of a tiny softmax value, so large negative logits stay finite. */
+void tb_logsoftmax_f32(const tb_softmax_params *p, const float *x, float *y)
+{
+    const int32_t len = p->axis, st = p->inner;
+    int32_t o, i, j;
+    if (len <= 0)
+        return;
+    for (o = 0; o < p->outer; o++) {
+        for (i = 0; i < st; i++) {
+            const int64_t base = (int64_t)o * len * st + i;
+            const float *xr = x + base;
+            float *yr = y + base;
+            float mx = xr[0], sum = 0.0f, lse;
+            for (j = 1; j < len; j++) {
+                const float v = xr[(int64_t)j * st];
+                mx = v > mx ? v : mx;
+            }
+            for (j = 0; j < len; j++)
+                sum += expf(xr[(int64_t)j * st] - mx);
+            lse = logf(sum);
+            for (j = 0; j < len; j++)
+                yr[(int64_t)j * st] = (xr[(int64_t)j * st] - mx) - lse;
+        }
+    }
+}
+
+/* Hardmax: 1 at the first maximum of each row, 0 elsewhere (the index is
+ * found before anything is written, so it runs in place). */
+void tb_hardmax_f32(const tb_softmax_params *p, const float *x, float *y)
+{
+    const int32_t len = p->axis, st = p->inner;
+    int32_t o, i, j, best;
+    for (o = 0; o < p->outer; o++) {
+        for (i = 0; i < st; i++) {
+            const int64_t base = (int64_t)o * len * st + i;
+            best = 0;
+            for (j = 1; j < len; j++)
+                if (x[base + (int64_t)j * st] > x[base + (int64_t)best * st])
+                    best = j;
+            for (j = 0; j < len; j++)
+                y[base + (int64_t)j * st] = j == best ? 1.0f : 0.0f;
+        }
+    }
+}
+
+/* ArgMax / ArgMin. A NaN never compares greater or smaller, so it is chosen
+ * only when it is the first element (onnxruntime behaves the same way). */
+void tb_argreduce_f32(const tb_argreduce_params *p, const float *x, int64_t *y)
+{
+    const int32_t len = p->axis, st = p->inner;
+    int32_t o, i, j, best;
+    for (o = 0; o < p->outer; o++) {
+        for (i = 0; i < st; i++) {
+            const float *xr = x + (int64_t)o * len * st + i;
+            float bv = xr[0];
+            best = 0;
+            for (j = 1; j < len; j++) {
+                const float v = xr[(int64_t)j * st];
+                const int better = p->op == TB_ARG_MAX ? (p->select_last ? v >= bv : v > bv)
+                                                       : (p->select_last ? v <= bv : v < bv);
+                if (better) {
+                    bv = v;
+                    best = j;
+                }
+            }
+            y[(int64_t)o * st + i] = best;
+        }
+    }
+}
+
+/* Mean and variance of n floats, in double: a two-pass over a row keeps the
+ * variance non-negative and accurate when the mean is large. */
+static void moments(const float *x, int32_t n, double *mean, double *var)
+{
+    double m = 0.0, v = 0.0;
+    int32_t i;
+    for (i = 0; i < n; i++)
+        m += x[i];
+    m = n > 0 ? m / n : 0.0;
+    for (i = 0; i < n; i++)
+        v += ((double)x[i] - m) * ((double)x[i] - m);
+    *mean = m;
+    *var = n > 0 ? v / n : 0.0;
+}
+
+void tb_instancenorm_f32(const tb_instancenorm_params *p, const float *x, const float *scale,
+                         const float *bias, float *y)
+{
+    int32_t n, c, i;
+    for (n = 0; n < p->n; n++) {
+        for (c = 0; c < p->c; c++) {
+            const int64_t off = ((int64_t)n * p->c + c) * p->inner;
+            double m, v;
+            float s, t;
+            moments(x + off, p->inner, &m, &v);
+            s = (float)(scale[c] / sqrt(v + p->epsilon));
+            t = (float)(bias[c] - m * s);
+            for (i = 0; i < p->inner; i++)
+                y[off + i] = x[off + i] * s + t;
+        }
+    }
+}
+
+void tb_layernorm_f32(const tb_layernorm_params *p, const float *x, const float *scale,
+                      const float *bias, float *y)
+{
+    int32_t o, i;
+    for (o = 0; o < p->outer; o++) {
+        const int64_t off = (int64_t)o * p->inner;
+        double m, v, inv;
+        moments(x + off, p->inner, &m, &v);
+        inv = 1.0 / sqrt(v + p->epsilon);
+        for (i = 0; i < p->inner; i++) {
+            const float z = (float)(((double)x[off + i] - m) * inv);
+            y[off + i] = z * scale[i] + (bias ? bias[i] : 0.0f);
+        }
+    }
+}
+
+void tb_layernorm_stats_f32(const tb_layernorm_params *p, const float *x, float *y)
+{
+    int32_t o;
+    for (o = 0; o < p->outer; o++) {
+        double m, v;
+        moments(x + (int64_t)o * p->inner, p->inner, &m, &v);
+        y[o] = p->which == 0 ? (float)m : (float)(1.0 / sqrt(v + p->epsilon));
+    }
+}
+
+/* LRN reads only x, so it must not run in place (each output needs its
+ * neighbours' inputs). */
+void tb_lrn_f32(const tb_lrn_params *p, const float *x, float *y)
+{
+    const int32_t lo_off = (p->size - 1) / 2, hi_off = p->size - 1 - lo_off;
+    int32_t n, c, i, k;
+    for (n = 0; n < p->n; n++) {
+        for (c = 0; c < p->c; c++) {
+            const int32_t lo = c - lo_off < 0 ? 0 : c - lo_off;
+            const int32_t hi = c + hi_off > p->c - 1 ? p->c - 1 : c + hi_off;
+            for (i = 0; i < p->inner; i++) {
+                double sq = 0.0;
+                for (k = lo; k <= hi; k++) {
+                    const double v = x[((int64_t)n * p->c + k) * p->inner + i];
+                    sq += v * v;
+                }
+                {
+                    const int64_t at = ((int64_t)n * p->c + c) * p->inner + i;
+                    y[at] = (float)(x[at] / pow(p->bias + p->alpha / p->size * sq, p->beta));
+                }
+            }
+        }
     }
 }

@@ -46,19 +46,51 @@
 
 /* Elementwise binary op with numpy broadcasting: the output has dims[rank];
  * a and b are read at sum(index_d * a_strides_d) (stride 0: broadcast).
- * MAX and MIN keep a NaN in a (Clip with bounds computed at run time). */
-enum { TB_BINARY_ADD, TB_BINARY_SUB, TB_BINARY_MUL, TB_BINARY_DIV, TB_BINARY_MAX, TB_BINARY_MIN };
+ * MAX and MIN keep a NaN in a (Clip with bounds computed at run time).
+ * tb_binary_f32 runs ADD..PRELU; tb_binary_i64 runs ADD..MIN.
+ * POW: a^b. MOD: remainder with the sign of b (Python, integers only);
+ * FMOD: C fmod, the sign of a. PRELU: a < 0 ? a * b : a. */
+enum {
+    TB_BINARY_ADD, TB_BINARY_SUB, TB_BINARY_MUL, TB_BINARY_DIV, TB_BINARY_MAX, TB_BINARY_MIN,
+    TB_BINARY_POW, TB_BINARY_MOD, TB_BINARY_FMOD, TB_BINARY_PRELU,
+    /* bool (uint8 0/1) output, any input type; AND/OR/XOR read non-zero as true */
+    TB_BINARY_EQ, TB_BINARY_GT, TB_BINARY_LT, TB_BINARY_GE, TB_BINARY_LE,
+    TB_BINARY_AND, TB_BINARY_OR, TB_BINARY_XOR
+};
 #define TB_BINARY_PARAMS(I, F, A) \
     I(op) I(count) I(rank) A(dims) A(a_strides) A(b_strides)
+
+/* The same for any element type: dtype (ONNX code, as in tb_cast) is the type
+ * of a and, except for the bool ops, of y; b_dtype is the type of b, which may
+ * differ from dtype for POW only. Integer arithmetic wraps; x/0 and x%0 give 0. */
+#define TB_BINARY_ANY_PARAMS(I, F, A) \
+    I(op) I(dtype) I(b_dtype) I(count) I(rank) A(dims) A(a_strides) A(b_strides)
+
+/* Where: out = cond ? x : y elementwise with broadcasting; cond is bool, x, y
+ * and out elem_size-byte elements; strides per operand as in tb_binary. */
+#define TB_WHERE_PARAMS(I, F, A) \
+    I(elem_size) I(rank) A(dims) A(c_strides) A(x_strides) A(y_strides)
 
 /* Elementwise unary op on count elements; alpha/beta as the op needs them
  * (clip: [alpha, beta]; hard_sigmoid: alpha*x+beta; leaky_relu: alpha). */
 enum {
     TB_UNARY_RELU, TB_UNARY_CLIP, TB_UNARY_SIGMOID, TB_UNARY_HARDSIGMOID,
     TB_UNARY_HARDSWISH, TB_UNARY_LEAKYRELU, TB_UNARY_TANH, TB_UNARY_EXP,
-    TB_UNARY_LOG, TB_UNARY_SQRT, TB_UNARY_ABS, TB_UNARY_NEG, TB_UNARY_RECIPROCAL
+    TB_UNARY_LOG, TB_UNARY_SQRT, TB_UNARY_ABS, TB_UNARY_NEG, TB_UNARY_RECIPROCAL,
+    /* elu/celu/thresholded_relu: alpha; selu: alpha, gamma = beta; scale: alpha * x */
+    TB_UNARY_ELU, TB_UNARY_SELU, TB_UNARY_CELU, TB_UNARY_SOFTPLUS, TB_UNARY_SOFTSIGN,
+    TB_UNARY_THRESHOLDEDRELU, TB_UNARY_ERF, TB_UNARY_GELU, TB_UNARY_GELU_TANH,
+    TB_UNARY_FLOOR, TB_UNARY_CEIL, TB_UNARY_ROUND, TB_UNARY_SIGN,
+    TB_UNARY_SIN, TB_UNARY_COS, TB_UNARY_TAN, TB_UNARY_ASIN, TB_UNARY_ACOS, TB_UNARY_ATAN,
+    TB_UNARY_SINH, TB_UNARY_COSH, TB_UNARY_ASINH, TB_UNARY_ACOSH, TB_UNARY_ATANH,
+    TB_UNARY_SCALE
 };
 #define TB_UNARY_PARAMS(I, F, A) I(op) I(count) F(alpha) F(beta)
+
+/* Unary ops with a bool (uint8 0/1) output: ISNAN and ISINF read floats
+ * (ISINF reports -inf if detect_negative, +inf if detect_positive); NOT reads bool. */
+enum { TB_UNARY_BOOL_ISNAN, TB_UNARY_BOOL_ISINF, TB_UNARY_BOOL_NOT };
+#define TB_UNARY_BOOL_PARAMS(I, F, A) I(op) I(count) I(detect_negative) I(detect_positive)
 
 /* BatchNormalization (inference): x is [n, c, inner]. */
 #define TB_BATCHNORM_PARAMS(I, F, A) I(n) I(c) I(inner) F(epsilon)
@@ -74,12 +106,41 @@ enum {
 /* Reduction over any set of axes: the input has dims[rank]; input element at
  * index i goes to output element sum(i_d * out_strides_d) (0 on reduced axes).
  * MEAN divides by `reduced` (the number of inputs per output). */
-enum { TB_REDUCE_MEAN, TB_REDUCE_SUM, TB_REDUCE_MAX, TB_REDUCE_MIN };
+enum {
+    TB_REDUCE_MEAN, TB_REDUCE_SUM, TB_REDUCE_MAX, TB_REDUCE_MIN,
+    /* PROD; L1 = sum |x|; L2 = sqrt(sum x^2); SUMSQUARE = sum x^2;
+     * LOGSUM = log(sum x); LOGSUMEXP = log(sum exp x) */
+    TB_REDUCE_PROD, TB_REDUCE_L1, TB_REDUCE_L2, TB_REDUCE_SUMSQUARE, TB_REDUCE_LOGSUM,
+    TB_REDUCE_LOGSUMEXP
+};
 #define TB_REDUCE_PARAMS(I, F, A) \
     I(op) I(rank) I(out_count) I(reduced) A(dims) A(out_strides)
 
-/* Softmax over the middle axis of x viewed as [outer, axis, inner]. */
+/* Softmax over the middle axis of x viewed as [outer, axis, inner]; the
+ * same params serve tb_logsoftmax_f32 and tb_hardmax_f32 (1 at the first
+ * maximum, 0 elsewhere). */
 #define TB_SOFTMAX_PARAMS(I, F, A) I(outer) I(axis) I(inner)
+
+/* ArgMax / ArgMin over the middle axis of x viewed as [outer, axis, inner]:
+ * y (int64) is [outer, inner]; ties take the first index, or the last with
+ * select_last. */
+enum { TB_ARG_MAX, TB_ARG_MIN };
+#define TB_ARGREDUCE_PARAMS(I, F, A) I(op) I(outer) I(axis) I(inner) I(select_last)
+
+/* InstanceNormalization: x is [n, c, inner]; each (n, c) row is normalised
+ * by its own mean and variance, then scaled by scale[c] and shifted by bias[c]. */
+#define TB_INSTANCENORM_PARAMS(I, F, A) I(n) I(c) I(inner) F(epsilon)
+
+/* LayerNormalization: x viewed as [outer, inner]; each row is normalised and
+ * multiplied elementwise by scale (inner values, broadcast as scale_stride 0 / 1
+ * allows only a full row), plus bias (may be NULL). tb_layernorm_stats_f32
+ * writes per-row mean (which 0) or 1/sqrt(var + eps) (which 1). */
+#define TB_LAYERNORM_PARAMS(I, F, A) I(outer) I(inner) I(which) F(epsilon)
+
+/* LRN across channels: x is [n, c, inner];
+ * y = x / (bias + alpha / size * sum of x^2 over channels
+ *      [c - floor((size-1)/2), c + ceil((size-1)/2)]) ^ beta. */
+#define TB_LRN_PARAMS(I, F, A) I(n) I(c) I(inner) I(size) F(alpha) F(beta) F(bias)
 
 /* Strided copy of elem_size-byte elements: for every index i over dims[rank],
  * y[out_offset + sum(i_d * out_strides_d)] = x[in_offset + sum(i_d * in_strides_d)]
@@ -94,6 +155,17 @@ enum { TB_REDUCE_MEAN, TB_REDUCE_SUM, TB_REDUCE_MAX, TB_REDUCE_MIN };
  * out of range writes zeros (the compiler checks constant indices). */
 #define TB_GATHER_PARAMS(I, F, A) \
     I(elem_size) I(outer) I(axis_len) I(inner) I(n_index) I(index_size)
+
+/* GatherElements along one axis: indices and y have dims[rank]; x has
+ * x_axis_len elements along axis and the row-major x_strides. y[i] = x[i with i_axis replaced
+ * by indices[i]] (negative counts from the end; out of range writes zeros). */
+#define TB_GATHER_ELEMENTS_PARAMS(I, F, A) \
+    I(elem_size) I(index_size) I(rank) I(axis) I(x_axis_len) A(dims) A(x_strides)
+
+/* Trilu: x is [batch, rows, cols] elements of elem_size bytes; keeps the
+ * elements with j - i >= k (upper) or j - i <= k (lower), zeroes the rest.
+ * k comes from the optional int64 k pointer when not NULL, else from p->k. */
+#define TB_TRILU_PARAMS(I, F, A) I(elem_size) I(batch) I(rows) I(cols) I(k) I(upper)
 
 /* Pad, float: y has out_dims; y[i] = x[i - pads_begin] inside the input,
  * otherwise by mode: 0 constant (value), 1 reflect, 2 edge. */
@@ -124,6 +196,15 @@ typedef TB_RT_STRUCT(TB_COPY_PARAMS) tb_copy_params;
 typedef TB_RT_STRUCT(TB_GATHER_PARAMS) tb_gather_params;
 typedef TB_RT_STRUCT(TB_PAD_PARAMS) tb_pad_params;
 typedef TB_RT_STRUCT(TB_CAST_PARAMS) tb_cast_params;
+typedef TB_RT_STRUCT(TB_BINARY_ANY_PARAMS) tb_binary_any_params;
+typedef TB_RT_STRUCT(TB_WHERE_PARAMS) tb_where_params;
+typedef TB_RT_STRUCT(TB_UNARY_BOOL_PARAMS) tb_unary_bool_params;
+typedef TB_RT_STRUCT(TB_ARGREDUCE_PARAMS) tb_argreduce_params;
+typedef TB_RT_STRUCT(TB_INSTANCENORM_PARAMS) tb_instancenorm_params;
+typedef TB_RT_STRUCT(TB_LAYERNORM_PARAMS) tb_layernorm_params;
+typedef TB_RT_STRUCT(TB_LRN_PARAMS) tb_lrn_params;
+typedef TB_RT_STRUCT(TB_GATHER_ELEMENTS_PARAMS) tb_gather_elements_params;
+typedef TB_RT_STRUCT(TB_TRILU_PARAMS) tb_trilu_params;
 
 /* ---- kernels ---- */
 void tb_conv_f32(const tb_conv_params *p, const float *x, const float *w, const float *b, float *y);
@@ -142,6 +223,20 @@ void tb_copy(const tb_copy_params *p, const void *x, void *y);
 void tb_gather(const tb_gather_params *p, const void *x, const void *indices, void *y);
 void tb_pad_f32(const tb_pad_params *p, const float *x, float *y);
 void tb_cast(const tb_cast_params *p, const void *x, void *y);
+void tb_binary_any(const tb_binary_any_params *p, const void *a, const void *b, void *y);
+void tb_where(const tb_where_params *p, const uint8_t *cond, const void *x, const void *y, void *out);
+void tb_unary_bool(const tb_unary_bool_params *p, const void *x, uint8_t *y);
+void tb_logsoftmax_f32(const tb_softmax_params *p, const float *x, float *y);
+void tb_hardmax_f32(const tb_softmax_params *p, const float *x, float *y);
+void tb_argreduce_f32(const tb_argreduce_params *p, const float *x, int64_t *y);
+void tb_instancenorm_f32(const tb_instancenorm_params *p, const float *x, const float *scale,
+                         const float *bias, float *y);
+void tb_layernorm_f32(const tb_layernorm_params *p, const float *x, const float *scale,
+                      const float *bias, float *y);
+void tb_layernorm_stats_f32(const tb_layernorm_params *p, const float *x, float *y);
+void tb_lrn_f32(const tb_lrn_params *p, const float *x, float *y);
+void tb_gather_elements(const tb_gather_elements_params *p, const void *x, const void *indices, void *y);
+void tb_trilu(const tb_trilu_params *p, const void *x, const int64_t *k, void *y);
 
 /* Shared by the window kernels: the indices t in [0, cnt) with
  * 0 <= base + t * step < len (step > 0), as [*lo, *hi), empty if *lo >= *hi. */

@@ -132,6 +132,7 @@ static int parse_args(int argc, char **argv, options *o) {
             return 0;
         } else if (!strcmp(a, "--list-ops")) {
             for (int op = 1; op < TB_OP_COUNT; op++) puts(tb_op_name((tb_op)op));
+            puts("Constant"); /* the frontend turns it into a constant value */
             return 0;
         } else if (!strcmp(a, "--list-passes")) {
             for (int k = 0; k < tb_pass_count(); k++) printf("%-18s %s\n", tb_pass_at(k)->name, tb_pass_at(k)->summary);

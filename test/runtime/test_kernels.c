@@ -534,7 +534,35 @@ static double unary_ref(int op, double x, double al, double be)
     case TB_UNARY_SQRT: return sqrt(x);
     case TB_UNARY_ABS: return fabs(x);
     case TB_UNARY_NEG: return -x;
-    default: return 1.0 / x; /* RECIPROCAL */
+    case TB_UNARY_RECIPROCAL: return 1.0 / x;
+    case TB_UNARY_ELU: return x < 0 ? al * (exp(x) - 1.0) : x;
+    case TB_UNARY_SELU: return x <= 0 ? be * al * (exp(x) - 1.0) : be * x;
+    case TB_UNARY_CELU: return (x > 0 ? x : 0) + (al * (exp(x / al) - 1.0) < 0 ? al * (exp(x / al) - 1.0) : 0);
+    case TB_UNARY_SOFTPLUS: return log(1.0 + exp(x));
+    case TB_UNARY_SOFTSIGN: return x / (1.0 + fabs(x));
+    case TB_UNARY_THRESHOLDEDRELU: return x > al ? x : 0;
+    case TB_UNARY_ERF: return erf(x);
+    case TB_UNARY_GELU: return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
+    case TB_UNARY_GELU_TANH: return 0.5 * x * (1.0 + tanh(sqrt(2.0 / 3.14159265358979323846) * (x + 0.044715 * x * x * x)));
+    case TB_UNARY_FLOOR: return floor(x);
+    case TB_UNARY_CEIL: return ceil(x);
+    case TB_UNARY_ROUND: { /* half to even, by the definition */
+        double f = floor(x), d = x - f;
+        return d < 0.5 ? f : d > 0.5 ? f + 1 : (fmod(f, 2.0) == 0 ? f : f + 1);
+    }
+    case TB_UNARY_SIGN: return x > 0 ? 1 : x < 0 ? -1 : x;
+    case TB_UNARY_SIN: return sin(x);
+    case TB_UNARY_COS: return cos(x);
+    case TB_UNARY_TAN: return tan(x);
+    case TB_UNARY_ASIN: return asin(x);
+    case TB_UNARY_ACOS: return acos(x);
+    case TB_UNARY_ATAN: return atan(x);
+    case TB_UNARY_SINH: return sinh(x);
+    case TB_UNARY_COSH: return cosh(x);
+    case TB_UNARY_ASINH: return asinh(x);
+    case TB_UNARY_ACOSH: return acosh(x);
+    case TB_UNARY_ATANH: return atanh(x);
+    default: return al * x; /* SCALE */
     }
 }
 
@@ -542,14 +570,19 @@ static void test_unary(void)
 {
     static const char *names[] = {"relu", "clip", "sigmoid", "hardsigmoid", "hardswish",
                                   "leakyrelu", "tanh", "exp", "log", "sqrt", "abs", "neg",
-                                  "reciprocal"};
+                                  "reciprocal", "elu", "selu", "celu", "softplus", "softsign",
+                                  "thresholdedrelu", "erf", "gelu", "gelu_tanh", "floor", "ceil",
+                                  "round", "sign", "sin", "cos", "tan", "asin", "acos", "atan",
+                                  "sinh", "cosh", "asinh", "acosh", "atanh", "scale"};
+    static const float halves[] = {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 0.49999997f, 8388607.5f,
+                                   16777216.0f, -0.0f};
     static const float special[] = {0.0f, -0.0f, 1.0f, -1.0f, 3.0f, -3.0f, 2.9999f, -3.0001f,
                                     10.0f, -10.0f, 50.0f, -50.0f, 100.0f, -100.0f, 0.5f, 1e-3f};
     const int ns = (int)(sizeof special / sizeof special[0]);
     tb_unary_params p;
     int op, i, n = 200;
     char name[64];
-    for (op = TB_UNARY_RELU; op <= TB_UNARY_RECIPROCAL; op++) {
+    for (op = TB_UNARY_RELU; op <= TB_UNARY_SCALE; op++) {
         memset(&p, 0, sizeof p);
         p.op = op;
         p.count = n;
@@ -560,9 +593,21 @@ static void test_unary(void)
         if (op == TB_UNARY_LOG || op == TB_UNARY_SQRT) /* real domain, plus 0 and one negative */
             for (i = 0; i < n; i++)
                 X[i] = i == 0 ? 0.0f : i == 1 ? -1.0f : fabsf(X[i]) + 1e-3f;
-        if (op == TB_UNARY_EXP)
+        if (op == TB_UNARY_EXP || op == TB_UNARY_SINH || op == TB_UNARY_COSH)
             for (i = 0; i < n; i++)
                 X[i] = i < ns ? special[i] * 0.8f : X[i]; /* exp(80) stays finite in float */
+        if (op == TB_UNARY_ASIN || op == TB_UNARY_ACOS || op == TB_UNARY_ATANH)
+            for (i = 0; i < n; i++) /* the domain [-1, 1], plus one value outside (NaN) */
+                X[i] = i == 0 ? 2.0f : X[i] / 8.0f;
+        if (op == TB_UNARY_ACOSH)
+            for (i = 0; i < n; i++)
+                X[i] = i == 0 ? 0.5f : 1.0f + fabsf(X[i]);
+        if (op == TB_UNARY_ROUND)
+            for (i = 0; i < (int)(sizeof halves / sizeof halves[0]); i++)
+                X[i] = halves[i];
+        if (op == TB_UNARY_TAN) /* away from the poles, where float rounding of x dominates */
+            for (i = 0; i < n; i++)
+                X[i] = X[i] / 8.0f;
         for (i = 0; i < n; i++)
             R[i] = unary_ref(op, X[i], p.alpha, p.beta);
         /* float rounding of exp/recip of tiny inputs: compare the float-rounded reference */
@@ -762,8 +807,11 @@ static void reduce_case(int op, int rank, const int32_t *dims, unsigned mask)
     no = p.out_count = prod(rank, od);
     n = prod(rank, dims);
     fill(X, n);
+    if (op == TB_REDUCE_LOGSUM) /* a positive sum */
+        for (i = 0; i < n; i++)
+            X[i] = fabsf(X[i]) + 0.01f;
     for (i = 0; i < no; i++) {
-        R[i] = op == TB_REDUCE_MAX ? -HUGE_VAL : op == TB_REDUCE_MIN ? HUGE_VAL : 0.0;
+        R[i] = op == TB_REDUCE_MAX ? -HUGE_VAL : op == TB_REDUCE_MIN ? HUGE_VAL : op == TB_REDUCE_PROD ? 1.0 : 0.0;
         M[i] = 0;
     }
     /* every input element, by explicit multi-index, to its output element */
@@ -777,10 +825,32 @@ static void reduce_case(int op, int rank, const int32_t *dims, unsigned mask)
             R[o] = v > R[o] ? v : R[o];
         else if (op == TB_REDUCE_MIN)
             R[o] = v < R[o] ? v : R[o];
+        else if (op == TB_REDUCE_PROD)
+            R[o] *= v;
+        else if (op == TB_REDUCE_L1)
+            R[o] += fabs(v);
+        else if (op == TB_REDUCE_L2 || op == TB_REDUCE_SUMSQUARE)
+            R[o] += v * v;
+        else if (op == TB_REDUCE_LOGSUMEXP)
+            R[o] += exp(v);
         else
             R[o] += v;
-        M[o] += fabs(v);
+        M[o] += op == TB_REDUCE_LOGSUMEXP ? exp(v) : op == TB_REDUCE_L2 || op == TB_REDUCE_SUMSQUARE ? v * v : fabs(v);
     }
+    if (op == TB_REDUCE_PROD)
+        for (i = 0; i < no; i++)
+            M[i] = fabs(R[i]);
+    if (op == TB_REDUCE_L2)
+        for (i = 0; i < no; i++) {
+            R[i] = sqrt(R[i]);
+            M[i] = sqrt(M[i]);
+        }
+    if (op == TB_REDUCE_LOGSUM || op == TB_REDUCE_LOGSUMEXP)
+        for (i = 0; i < no; i++) {
+            /* d log(s) = ds / s: the sum's relative error becomes absolute */
+            M[i] = M[i] / fabs(R[i]) + fabs(log(fabs(R[i])));
+            R[i] = log(R[i]);
+        }
     if (op == TB_REDUCE_MEAN)
         for (i = 0; i < no; i++) {
             R[i] /= p.reduced;
@@ -796,7 +866,7 @@ static void test_reduce(void)
     static const int32_t d234[] = {2, 3, 4}, d2315[] = {2, 3, 1, 5}, d1[] = {1};
     static const int32_t d7[] = {7}, d3333[] = {3, 3, 3, 3};
     int op, t, d;
-    for (op = 0; op < 4; op++) {
+    for (op = 0; op <= TB_REDUCE_LOGSUMEXP; op++) {
         reduce_case(op, 3, d234, 2u);   /* middle axis */
         reduce_case(op, 3, d234, 5u);   /* outer + inner */
         reduce_case(op, 3, d234, 7u);   /* all */
@@ -813,8 +883,304 @@ static void test_reduce(void)
         int rank = irand(1, 5);
         for (d = 0; d < rank; d++)
             dims[d] = irand(1, 4);
-        reduce_case(irand(0, 3), rank, dims, rnd() & ((1u << rank) - 1));
+        reduce_case(irand(0, TB_REDUCE_LOGSUMEXP), rank, dims, rnd() & ((1u << rank) - 1));
     }
+}
+
+/* ---- the kernels added for the wider operator set ---- */
+
+/* tb_binary_any against the obvious per-element formula on integers,
+ * including the wrap, division-by-zero and sign-of-remainder corners. */
+static int64_t ref_int(int op, int64_t u, int64_t v)
+{
+    int64_t r;
+    switch (op) {
+    case TB_BINARY_ADD: return u + v;
+    case TB_BINARY_SUB: return u - v;
+    case TB_BINARY_MUL: return u * v;
+    case TB_BINARY_DIV: return v == 0 ? 0 : u / v;
+    case TB_BINARY_MAX: return u > v ? u : v;
+    case TB_BINARY_MIN: return u < v ? u : v;
+    case TB_BINARY_FMOD: return v == 0 ? 0 : u % v;
+    case TB_BINARY_MOD:
+        if (v == 0) return 0;
+        r = u % v;
+        return r != 0 && ((r < 0) != (v < 0)) ? r + v : r;
+    case TB_BINARY_PRELU: return u < 0 ? u * v : u;
+    case TB_BINARY_EQ: return u == v;
+    case TB_BINARY_GT: return u > v;
+    case TB_BINARY_LT: return u < v;
+    case TB_BINARY_GE: return u >= v;
+    case TB_BINARY_LE: return u <= v;
+    case TB_BINARY_AND: return u && v;
+    case TB_BINARY_OR: return u || v;
+    case TB_BINARY_XOR: return !u != !v;
+    default: { /* POW with a small non-negative exponent */
+        int64_t p = 1, k;
+        for (k = 0; k < v; k++) p *= u;
+        return p;
+    }
+    }
+}
+
+static void test_binary_any(void)
+{
+    static const int types[] = {3, 5, 6, 7, 2};  /* i8 i16 i32 i64 u8 */
+    int ti, op, i, n = 60, id = 0;
+    tb_binary_any_params p;
+    int64_t a[64], b[64];
+    for (ti = 0; ti < 5; ti++) {
+        const int t = types[ti];
+        for (op = TB_BINARY_ADD; op <= TB_BINARY_XOR; op++) {
+            unsigned char ab[512], bb[512], yb[512], wb[512];
+            int es = t == 3 || t == 2 ? 1 : t == 5 ? 2 : t == 6 ? 4 : 8, oes;
+            memset(&p, 0, sizeof p);
+            p.op = op;
+            p.dtype = p.b_dtype = t;
+            p.count = n;
+            p.rank = 1;
+            p.dims[0] = n;
+            p.a_strides[0] = p.b_strides[0] = 1;
+            for (i = 0; i < n; i++) {
+                a[i] = irand(t == 2 ? 0 : -9, 9);
+                b[i] = op == TB_BINARY_POW ? irand(0, 3) : irand(t == 2 ? 0 : -4, 4);
+                if (op >= TB_BINARY_AND) {
+                    a[i] = a[i] > 0;
+                    b[i] = b[i] > 0;
+                }
+            }
+            oes = op >= TB_BINARY_EQ ? 1 : es;
+            for (i = 0; i < n; i++) {
+                int64_t w = ref_int(op, a[i], b[i]);
+                /* little-endian truncation into the element, as the kernel stores */
+                memcpy(ab + i * es, &a[i], (size_t)es);
+                memcpy(bb + i * es, &b[i], (size_t)es);
+                memcpy(wb + i * oes, &w, (size_t)oes);
+            }
+            if (t == 2 && (op == TB_BINARY_SUB || op == TB_BINARY_PRELU))
+                continue; /* the int64 reference of a negative difference is not the u8 one */
+            tb_binary_any(&p, ab, bb, yb);
+            check_bytes("binary_any", id++, yb, wb, n * oes);
+        }
+    }
+    /* float32 MOD / FMOD / POW with an int64 exponent / comparison on NaN */
+    {
+        float af[4] = {-7.5f, 7.5f, -7.5f, NAN}, bf[4] = {2.0f, -2.0f, -2.0f, 1.0f}, yf[4];
+        int64_t e[4] = {2, 3, 0, 1};
+        uint8_t yb[4];
+        static const uint8_t want_gt[4] = {0, 1, 0, 0};
+        double wm[4] = {0.5, -0.5, -1.5, NAN}, wf[4] = {-1.5, 1.5, -1.5, NAN};
+        double wp[4] = {56.25, 421.875, 1.0, NAN};
+        memset(&p, 0, sizeof p);
+        p.dtype = p.b_dtype = 1;
+        p.count = 4;
+        p.rank = 1;
+        p.dims[0] = 4;
+        p.a_strides[0] = p.b_strides[0] = 1;
+        p.op = TB_BINARY_MOD;
+        tb_binary_any(&p, af, bf, yf);
+        check_f("binary_any_f32_mod", 0, yf, wm, NULL, 4);
+        p.op = TB_BINARY_FMOD;
+        tb_binary_any(&p, af, bf, yf);
+        check_f("binary_any_f32_fmod", 0, yf, wf, NULL, 4);
+        p.op = TB_BINARY_GT;
+        tb_binary_any(&p, af, bf, yb);
+        check_bytes("binary_any_f32_gt", 0, yb, want_gt, 4);
+        p.op = TB_BINARY_POW;
+        p.b_dtype = 7;
+        tb_binary_any(&p, af, e, yf);
+        check_f("binary_any_f32_pow_i64", 0, yf, wp, NULL, 4);
+    }
+}
+
+static void test_where(void)
+{
+    /* cond [2,1] broadcast over x [1,3] and y [2,3] */
+    static const uint8_t cond[2] = {1, 0};
+    static const float x[3] = {1, 2, 3}, y[6] = {10, 20, 30, 40, 50, 60};
+    static const double want[6] = {1, 2, 3, 40, 50, 60};
+    tb_where_params p;
+    memset(&p, 0, sizeof p);
+    p.elem_size = 4;
+    p.rank = 2;
+    p.dims[0] = 2, p.dims[1] = 3;
+    p.c_strides[0] = 1, p.c_strides[1] = 0;
+    p.x_strides[0] = 0, p.x_strides[1] = 1;
+    p.y_strides[0] = 3, p.y_strides[1] = 1;
+    poison();
+    tb_where(&p, cond, x, y, Y);
+    check_f("where", 0, Y, want, NULL, 6);
+}
+
+static void test_unary_bool(void)
+{
+    static const float x[6] = {0.0f, NAN, INFINITY, -INFINITY, 1.0f, -FLT_MAX};
+    static const uint8_t w_nan[6] = {0, 1, 0, 0, 0, 0}, w_inf[6] = {0, 0, 1, 1, 0, 0};
+    static const uint8_t w_pos[6] = {0, 0, 1, 0, 0, 0}, b[3] = {0, 1, 0}, w_not[3] = {1, 0, 1};
+    uint8_t y[6];
+    tb_unary_bool_params p;
+    memset(&p, 0, sizeof p);
+    p.count = 6;
+    p.op = TB_UNARY_BOOL_ISNAN;
+    tb_unary_bool(&p, x, y);
+    check_bytes("isnan", 0, y, w_nan, 6);
+    p.op = TB_UNARY_BOOL_ISINF;
+    p.detect_negative = p.detect_positive = 1;
+    tb_unary_bool(&p, x, y);
+    check_bytes("isinf", 0, y, w_inf, 6);
+    p.detect_negative = 0;
+    tb_unary_bool(&p, x, y);
+    check_bytes("isinf", 1, y, w_pos, 6);
+    p.op = TB_UNARY_BOOL_NOT;
+    p.count = 3;
+    tb_unary_bool(&p, b, y);
+    check_bytes("not", 0, y, w_not, 3);
+}
+
+/* LogSoftmax, Hardmax and ArgMax/ArgMin over the middle axis of [2, 5, 3]. */
+static void test_axis_kernels(void)
+{
+    tb_softmax_params p;
+    tb_argreduce_params q;
+    int o, i, j, n = 30, op, last;
+    int64_t yi[16], wi[16];
+    p.outer = 2, p.axis = 5, p.inner = 3;
+    fill(X, n);
+    X[3] = X[0] = 0.75f; /* a tie at j = 0 and 1 in column 0 */
+    for (o = 0; o < 2; o++)
+        for (i = 0; i < 3; i++) {
+            double mx = -HUGE_VAL, sum = 0;
+            int best = 0;
+            for (j = 0; j < 5; j++) {
+                double v = X[(o * 5 + j) * 3 + i];
+                if (v > mx) mx = v, best = j;
+            }
+            for (j = 0; j < 5; j++)
+                sum += exp(X[(o * 5 + j) * 3 + i] - mx);
+            for (j = 0; j < 5; j++) {
+                R[(o * 5 + j) * 3 + i] = X[(o * 5 + j) * 3 + i] - mx - log(sum);
+                M[(o * 5 + j) * 3 + i] = j == best;
+            }
+        }
+    poison();
+    tb_logsoftmax_f32(&p, X, Y);
+    check_f("logsoftmax", 0, Y, R, NULL, n);
+    poison();
+    tb_hardmax_f32(&p, X, Y);
+    check_f("hardmax", 0, Y, M, NULL, n);
+    for (op = TB_ARG_MAX; op <= TB_ARG_MIN; op++)
+        for (last = 0; last <= 1; last++) {
+            q.op = op, q.outer = 2, q.axis = 5, q.inner = 3, q.select_last = last;
+            for (o = 0; o < 2; o++)
+                for (i = 0; i < 3; i++) {
+                    int best = 0;
+                    for (j = 1; j < 5; j++) {
+                        float v = X[(o * 5 + j) * 3 + i], bv = X[(o * 5 + best) * 3 + i];
+                        if (op == TB_ARG_MAX ? (v > bv || (last && v == bv)) : (v < bv || (last && v == bv)))
+                            best = j;
+                    }
+                    wi[o * 3 + i] = best;
+                }
+            tb_argreduce_f32(&q, X, yi);
+            check_i64("argreduce", op * 2 + last, yi, wi, 6);
+        }
+}
+
+static void test_norms(void)
+{
+    tb_instancenorm_params ip;
+    tb_layernorm_params lp;
+    tb_lrn_params rp;
+    int n, c, i, k, nn = 2, cc = 3, inner = 7;
+    float scale[8], bias[8];
+    fill(X, nn * cc * inner);
+    fill(scale, 8);
+    fill(bias, 8);
+    for (n = 0; n < nn; n++)
+        for (c = 0; c < cc; c++) {
+            const float *x = X + (n * cc + c) * inner;
+            double m = 0, v = 0;
+            for (i = 0; i < inner; i++) m += x[i];
+            m /= inner;
+            for (i = 0; i < inner; i++) v += (x[i] - m) * (x[i] - m);
+            v /= inner;
+            for (i = 0; i < inner; i++) {
+                R[(n * cc + c) * inner + i] = (x[i] - m) / sqrt(v + 1e-5) * scale[c] + bias[c];
+                M[(n * cc + c) * inner + i] = 4.0;
+            }
+        }
+    ip.n = nn, ip.c = cc, ip.inner = inner, ip.epsilon = 1e-5f;
+    poison();
+    tb_instancenorm_f32(&ip, X, scale, bias, Y);
+    check_f("instancenorm", 0, Y, R, M, nn * cc * inner);
+    /* layer norm over rows of 7 (6 rows), scale/bias per element of the row */
+    for (n = 0; n < 6; n++) {
+        const float *x = X + n * inner;
+        double m = 0, v = 0;
+        for (i = 0; i < inner; i++) m += x[i];
+        m /= inner;
+        for (i = 0; i < inner; i++) v += (x[i] - m) * (x[i] - m);
+        v /= inner;
+        for (i = 0; i < inner; i++)
+            R[n * inner + i] = (x[i] - m) / sqrt(v + 1e-5) * scale[i] + bias[i];
+        M[100 + n] = m;
+        M[200 + n] = 1.0 / sqrt(v + 1e-5);
+    }
+    lp.outer = 6, lp.inner = inner, lp.epsilon = 1e-5f, lp.which = 0;
+    poison();
+    tb_layernorm_f32(&lp, X, scale, bias, Y);
+    for (i = 0; i < 42; i++) M[i] = 4.0;
+    check_f("layernorm", 0, Y, R, M, 42);
+    poison();
+    tb_layernorm_stats_f32(&lp, X, Y);
+    check_f("layernorm_mean", 0, Y, M + 100, NULL, 6);
+    lp.which = 1;
+    poison();
+    tb_layernorm_stats_f32(&lp, X, Y);
+    check_f("layernorm_invstd", 0, Y, M + 200, NULL, 6);
+    /* LRN, size 3 (one channel each side) over [2, 3, 7] */
+    rp.n = nn, rp.c = cc, rp.inner = inner, rp.size = 3, rp.alpha = 0.5f, rp.beta = 0.75f, rp.bias = 1.0f;
+    for (n = 0; n < nn; n++)
+        for (c = 0; c < cc; c++)
+            for (i = 0; i < inner; i++) {
+                double sq = 0;
+                for (k = c - 1; k <= c + 1; k++)
+                    if (k >= 0 && k < cc) sq += (double)X[(n * cc + k) * inner + i] * X[(n * cc + k) * inner + i];
+                R[(n * cc + c) * inner + i] = X[(n * cc + c) * inner + i] / pow(1.0 + 0.5 / 3 * sq, 0.75);
+            }
+    poison();
+    tb_lrn_f32(&rp, X, Y);
+    check_f("lrn", 0, Y, R, NULL, nn * cc * inner);
+}
+
+static void test_gather_elements_trilu(void)
+{
+    /* x [3, 2] gathered along axis 0 by indices [2, 2] (one negative) */
+    static const float x[6] = {1, 2, 3, 4, 5, 6};
+    static const int64_t idx[4] = {2, 0, -1, 1};
+    static const double want[4] = {5, 2, 5, 4};
+    static const double tri_u[12] = {1, 2, 3, 4, 5, 6, 7, 8, 0, 10, 11, 12};
+    static const double tri_l[12] = {1, 2, 0, 0, 5, 6, 7, 0, 9, 10, 11, 12};
+    tb_gather_elements_params p;
+    tb_trilu_params t;
+    int64_t k = -1;
+    int i;
+    memset(&p, 0, sizeof p);
+    p.elem_size = 4, p.index_size = 8, p.rank = 2, p.axis = 0, p.x_axis_len = 3;
+    p.dims[0] = 2, p.dims[1] = 2;
+    p.x_strides[0] = 2, p.x_strides[1] = 1;
+    poison();
+    tb_gather_elements(&p, x, idx, Y);
+    check_f("gather_elements", 0, Y, want, NULL, 4);
+    for (i = 0; i < 12; i++) X[i] = (float)(i + 1);
+    t.elem_size = 4, t.batch = 1, t.rows = 3, t.cols = 4, t.k = 0, t.upper = 1;
+    poison();
+    tb_trilu(&t, X, &k, Y); /* k = -1 from the pointer */
+    check_f("trilu", 0, Y, tri_u, NULL, 12);
+    t.upper = 0, t.k = 1;
+    poison();
+    tb_trilu(&t, X, NULL, Y);
+    check_f("trilu", 1, Y, tri_l, NULL, 12);
 }
 
 /* ---- copy / gather / pad / cast ---- */
@@ -1145,6 +1511,12 @@ int main(void)
     test_gather();
     test_pad();
     test_cast();
+    test_binary_any();
+    test_where();
+    test_unary_bool();
+    test_axis_kernels();
+    test_norms();
+    test_gather_elements_trilu();
     printf("%d passed, %d failed\n", g_pass, g_fail);
     return g_fail != 0;
 }

@@ -454,10 +454,10 @@ static void test_elementwise(void) {
     tb_graph_free(g);
 
     g = G(13);
-    a = inp(g, TB_U8, 1, D(4));
-    b = inp(g, TB_U8, 1, D(4));
+    a = inp(g, TB_BOOL, 1, D(4));
+    b = inp(g, TB_BOOL, 1, D(4));
     tb_graph_add_node(g, TB_OP_MUL, "mul", 2, I(a, b), 1);
-    EXPECT_ERROR(g, "input 0 has dtype u8, expected f32, i32 or i64");
+    EXPECT_ERROR(g, "input 0 has dtype bool, expected f32, u8, i8, u16, i16, i32, i64, f64, u32 or u64");
     tb_graph_free(g);
 
     /* unary */
@@ -1222,6 +1222,156 @@ static void test_rare(void) {
     tb_graph_free(g);
 }
 
+/* The ops added for wider operator coverage: output shapes and dtypes, and
+ * errors that name the problem. */
+static void test_new_ops(void) {
+    tb_graph *g;
+    int x, y, c, n;
+
+    /* comparisons give bool with broadcasting; Where broadcasts three ways */
+    g = G(17);
+    x = inp(g, TB_F32, 2, D(4, 1));
+    y = inp(g, TB_F32, 1, D(3));
+    n = tb_graph_add_node(g, TB_OP_GREATER, "gt", 2, I(x, y), 1);
+    c = out(g, n, 0);
+    EXPECT(g, c, TB_BOOL, 4, 3);
+    n = tb_graph_add_node(g, TB_OP_WHERE, "w", 3, I(c, x, y), 1);
+    EXPECT(g, out(g, n, 0), TB_F32, 4, 3);
+    tb_graph_free(g);
+
+    g = G(17);
+    x = inp(g, TB_F32, 1, D(3));
+    y = inp(g, TB_F32, 1, D(3));
+    tb_graph_add_node(g, TB_OP_WHERE, "w", 3, I(x, x, y), 1);
+    EXPECT_ERROR(g, "input 0 has dtype f32, expected bool");
+    tb_graph_free(g);
+
+    /* variadic Max broadcasts every input */
+    g = G(13);
+    x = inp(g, TB_I32, 1, D(3));
+    y = inp(g, TB_I32, 2, D(2, 1));
+    c = inp(g, TB_I32, 0, NULL);
+    n = tb_graph_add_node(g, TB_OP_MAX, "max", 3, I(x, y, c), 1);
+    EXPECT(g, out(g, n, 0), TB_I32, 2, 3);
+    tb_graph_free(g);
+
+    g = G(13);
+    x = inp(g, TB_F32, 1, D(3));
+    y = inp(g, TB_F32, 1, D(4));
+    tb_graph_add_node(g, TB_OP_SUM, "sum", 2, I(x, y), 1);
+    EXPECT_ERROR(g, "input 1 of shape [4] does not broadcast");
+    tb_graph_free(g);
+
+    /* Pow keeps the base's dtype; Mod on floats needs fmod = 1 */
+    g = G(15);
+    x = inp(g, TB_I32, 1, D(3));
+    y = inp(g, TB_F32, 0, NULL);
+    n = tb_graph_add_node(g, TB_OP_POW, "pow", 2, I(x, y), 1);
+    EXPECT(g, out(g, n, 0), TB_I32, 3);
+    tb_graph_free(g);
+
+    g = G(13);
+    x = inp(g, TB_F32, 1, D(3));
+    tb_graph_add_node(g, TB_OP_MOD, "mod", 2, I(x, x), 1);
+    EXPECT_ERROR(g, "fmod must be 1 for floating-point inputs");
+    tb_graph_free(g);
+
+    /* PRelu: slope must broadcast to X */
+    g = G(13);
+    x = inp(g, TB_F32, 2, D(2, 3));
+    y = inp(g, TB_F32, 2, D(2, 4));
+    tb_graph_add_node(g, TB_OP_PRELU, "prelu", 2, I(x, y), 1);
+    EXPECT_ERROR(g, "slope of shape [2,4] does not broadcast to X's shape [2,3]");
+    tb_graph_free(g);
+
+    /* ArgMax: int64, keepdims */
+    g = G(13);
+    x = inp(g, TB_F32, 3, D(2, 3, 4));
+    n = tb_graph_add_node(g, TB_OP_ARGMAX, "am", 1, I(x), 1);
+    tb_node_set_int(g, n, "axis", -1);
+    EXPECT(g, out(g, n, 0), TB_I64, 2, 3, 1);
+    tb_graph_free(g);
+
+    /* ReduceSum takes axes as an input from opset 13 */
+    g = G(13);
+    x = inp(g, TB_F32, 3, D(2, 3, 4));
+    n = tb_graph_add_node(g, TB_OP_REDUCESUM, "rs", 2, I(x, CI64(g, 1)), 1);
+    tb_node_set_int(g, n, "keepdims", 0);
+    EXPECT(g, out(g, n, 0), TB_F32, 2, 4);
+    tb_graph_free(g);
+
+    g = G(12);
+    x = inp(g, TB_F32, 3, D(2, 3, 4));
+    tb_graph_add_node(g, TB_OP_REDUCEMAX, "rm", 2, I(x, CI64(g, 1)), 1);
+    EXPECT_ERROR(g, "axes is an attribute before opset 18, but the node has 2 inputs");
+    tb_graph_free(g);
+
+    /* Tile, DepthToSpace, SpaceToDepth */
+    g = G(13);
+    x = inp(g, TB_F32, 2, D(2, 3));
+    n = tb_graph_add_node(g, TB_OP_TILE, "tile", 2, I(x, CI64(g, 2, 1)), 1);
+    EXPECT(g, out(g, n, 0), TB_F32, 4, 3);
+    tb_graph_free(g);
+
+    g = G(13);
+    x = inp(g, TB_F32, 2, D(2, 3));
+    tb_graph_add_node(g, TB_OP_TILE, "tile", 2, I(x, CI64(g, 2)), 1);
+    EXPECT_ERROR(g, "repeats has 1 values, expected 2");
+    tb_graph_free(g);
+
+    g = G(13);
+    x = inp(g, TB_F32, 4, D(1, 8, 2, 3));
+    n = tb_graph_add_node(g, TB_OP_DEPTHTOSPACE, "d2s", 1, I(x), 1);
+    tb_node_set_int(g, n, "blocksize", 2);
+    EXPECT(g, out(g, n, 0), TB_F32, 1, 2, 4, 6);
+    tb_graph_free(g);
+
+    g = G(13);
+    x = inp(g, TB_F32, 4, D(1, 6, 2, 3));
+    n = tb_graph_add_node(g, TB_OP_DEPTHTOSPACE, "d2s", 1, I(x), 1);
+    tb_node_set_int(g, n, "blocksize", 2);
+    EXPECT_ERROR(g, "channels (6) are not divisible by blocksize^2 (4)");
+    tb_graph_free(g);
+
+    g = G(13);
+    x = inp(g, TB_F32, 4, D(1, 2, 4, 3));
+    n = tb_graph_add_node(g, TB_OP_SPACETODEPTH, "s2d", 1, I(x), 1);
+    tb_node_set_int(g, n, "blocksize", 2);
+    EXPECT_ERROR(g, "spatial dims 4x3 are not divisible by blocksize 2");
+    tb_graph_free(g);
+
+    /* LayerNormalization: Mean / InvStdDev keep the leading dims */
+    g = G(17);
+    x = inp(g, TB_F32, 3, D(2, 3, 4));
+    y = inp(g, TB_F32, 2, D(3, 4));
+    n = tb_graph_add_node(g, TB_OP_LAYERNORM, "ln", 2, I(x, y), 3);
+    tb_node_set_int(g, n, "axis", 1);
+    EXPECT(g, out(g, n, 0), TB_F32, 2, 3, 4);
+    EXPECT(g, out(g, n, 2), TB_F32, 2, 1, 1);
+    tb_graph_free(g);
+
+    g = G(17);
+    x = inp(g, TB_F32, 3, D(2, 3, 4));
+    y = inp(g, TB_F32, 1, D(3));
+    tb_graph_add_node(g, TB_OP_LAYERNORM, "ln", 2, I(x, y), 1);
+    EXPECT_ERROR(g, "input 1 (Scale) has shape [3], expected [4]");
+    tb_graph_free(g);
+
+    /* IsInf: bool out; GatherElements: the indices' shape, checked ranks */
+    g = G(13);
+    x = inp(g, TB_F32, 2, D(2, 3));
+    n = tb_graph_add_node(g, TB_OP_ISINF, "isinf", 1, I(x), 1);
+    EXPECT(g, out(g, n, 0), TB_BOOL, 2, 3);
+    tb_graph_free(g);
+
+    g = G(13);
+    x = inp(g, TB_F32, 2, D(2, 3));
+    y = inp(g, TB_I64, 1, D(3));
+    tb_graph_add_node(g, TB_OP_GATHERELEMENTS, "ge", 2, I(x, y), 1);
+    EXPECT_ERROR(g, "indices have rank 1, expected 2");
+    tb_graph_free(g);
+}
+
 int main(void) {
     test_conv();
     test_pool();
@@ -1233,6 +1383,7 @@ int main(void) {
     test_shape_ops();
     test_misc();
     test_rare();
+    test_new_ops();
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }
