@@ -694,13 +694,8 @@ static int shape_batchnorm(tb_graph *g, int node, tb_error *err) {
 
 /* ---- elementwise ----------------------------------------------------------- */
 
-/* Two inputs of the same dtype in `dtypes`, broadcast; the output has
- * dtype out (TB_DTYPE_NONE: the inputs' dtype). */
-static int binary_typed(tb_graph *g, int node, unsigned dtypes, tb_dtype out, tb_error *err) {
-    if (want_io(g, node, 2, 2, 1, 1, err)) return 1;
-    if (want_dtype(g, node, 0, dtypes, err) || want_dtype(g, node, 1, dtypes, err) ||
-        want_same_dtype(g, node, 0, 1, err))
-        return 1;
+/* Output 0 = inputs 0 and 1 broadcast, with dtype `dtype`. */
+static int broadcast_out(tb_graph *g, int node, tb_dtype dtype, tb_error *err) {
     tb_value *a = in(g, node, 0), *b = in(g, node, 1);
     int r;
     int64_t od[TB_MAX_RANK];
@@ -709,7 +704,17 @@ static int binary_typed(tb_graph *g, int node, unsigned dtypes, tb_dtype out, tb
         FAIL("inputs of shapes %s and %s are not broadcast-compatible", fmt_shape(s1, sizeof s1, a->rank, a->dims),
              fmt_shape(s2, sizeof s2, b->rank, b->dims));
     }
-    return set_out(g, node, 0, out == TB_DTYPE_NONE ? a->dtype : out, r, od, err);
+    return set_out(g, node, 0, dtype, r, od, err);
+}
+
+/* Two inputs of the same dtype in `dtypes`, broadcast; the output has
+ * dtype out (TB_DTYPE_NONE: the inputs' dtype). */
+static int binary_typed(tb_graph *g, int node, unsigned dtypes, tb_dtype out, tb_error *err) {
+    if (want_io(g, node, 2, 2, 1, 1, err)) return 1;
+    if (want_dtype(g, node, 0, dtypes, err) || want_dtype(g, node, 1, dtypes, err) ||
+        want_same_dtype(g, node, 0, 1, err))
+        return 1;
+    return broadcast_out(g, node, out == TB_DTYPE_NONE ? in(g, node, 0)->dtype : out, err);
 }
 
 static int binary(tb_graph *g, int node, tb_error *err) {
@@ -811,15 +816,7 @@ static int shape_pow(tb_graph *g, int node, tb_error *err) {
     if (want_io(g, node, 2, 2, 1, 1, err) || want_dtype(g, node, 0, DT_NUM, err) ||
         want_dtype(g, node, 1, DT_NUM, err))
         return 1;
-    tb_value *a = in(g, node, 0), *b = in(g, node, 1);
-    int r;
-    int64_t od[TB_MAX_RANK];
-    if (tb_broadcast_shape(a->rank, a->dims, b->rank, b->dims, &r, od)) {
-        char s1[SHAPE_BUF], s2[SHAPE_BUF];
-        FAIL("inputs of shapes %s and %s are not broadcast-compatible", fmt_shape(s1, sizeof s1, a->rank, a->dims),
-             fmt_shape(s2, sizeof s2, b->rank, b->dims));
-    }
-    return set_out(g, node, 0, a->dtype, r, od, err);
+    return broadcast_out(g, node, in(g, node, 0)->dtype, err);
 }
 
 static int shape_mod(tb_graph *g, int node, tb_error *err) {

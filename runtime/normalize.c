@@ -24,6 +24,19 @@ void tb_batchnorm_f32(const tb_batchnorm_params *p, const float *x, const float 
     }
 }
 
+/* The largest of len elements spaced st apart (len >= 1): subtracting it
+ * keeps every exp() argument <= 0 in (log-)softmax. */
+static float strided_max(const float *x, int32_t len, int32_t st)
+{
+    float mx = x[0];
+    int32_t j;
+    for (j = 1; j < len; j++) {
+        const float v = x[(int64_t)j * st];
+        mx = v > mx ? v : mx;
+    }
+    return mx;
+}
+
 /* Each (outer, inner) pair is one softmax over `axis` elements spaced `inner`
  * apart. Reading x[j] before writing y[j] keeps it safe in place. */
 void tb_softmax_f32(const tb_softmax_params *p, const float *x, float *y)
@@ -37,11 +50,7 @@ void tb_softmax_f32(const tb_softmax_params *p, const float *x, float *y)
             const int64_t base = (int64_t)o * len * st + i;
             const float *xr = x + base;
             float *yr = y + base;
-            float mx = xr[0], sum = 0.0f, inv;
-            for (j = 1; j < len; j++) {
-                const float v = xr[(int64_t)j * st];
-                mx = v > mx ? v : mx;
-            }
+            float mx = strided_max(xr, len, st), sum = 0.0f, inv;
             for (j = 0; j < len; j++) {
                 const float e = expf(xr[(int64_t)j * st] - mx);
                 yr[(int64_t)j * st] = e;
@@ -190,11 +199,7 @@ void tb_logsoftmax_f32(const tb_softmax_params *p, const float *x, float *y)
             const int64_t base = (int64_t)o * len * st + i;
             const float *xr = x + base;
             float *yr = y + base;
-            float mx = xr[0], sum = 0.0f, lse;
-            for (j = 1; j < len; j++) {
-                const float v = xr[(int64_t)j * st];
-                mx = v > mx ? v : mx;
-            }
+            float mx = strided_max(xr, len, st), sum = 0.0f, lse;
             for (j = 0; j < len; j++)
                 sum += expf(xr[(int64_t)j * st] - mx);
             lse = logf(sum);
