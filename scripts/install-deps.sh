@@ -7,6 +7,8 @@
 # from libonnx-dev's onnx.proto), llvm-14-tools (FileCheck/lit for the lit
 # tests) and clang. Tests: python3-onnx/numpy/torch/torchvision to make models
 # and reference outputs, matplotlib for plots, and the Fashion-MNIST data set.
+# Cortex-M: the arm-none-eabi cross compiler with newlib, and qemu-system-arm
+# to run the bare-metal builds (test cortexm-qemu, scripts/cortexm_size.py).
 # The Python tools run with /usr/bin/python3.
 #
 # When every package is already installed nothing is done (no apt-get update),
@@ -15,7 +17,8 @@ set -eu
 
 PACKAGES="build-essential cmake protobuf-c-compiler libprotobuf-c-dev
 libonnx-dev llvm-14-tools clang python3-onnx python3-numpy python3-torch
-python3-torchvision python3-matplotlib dataset-fashion-mnist"
+python3-torchvision python3-matplotlib dataset-fashion-mnist
+gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
 
 # Print the packages of $PACKAGES that are not fully installed, on one line.
 missing_packages() {
