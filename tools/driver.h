@@ -1,5 +1,6 @@
 /* driver.h - what tyboxc and tyboxc-opt share: loading a model from .onnx or
- * .tir into a shaped, folded graph, and writing an output folder atomically. */
+ * .tir into a shaped, folded graph, and writing an output folder atomically;
+ * and tyboxc-opt itself, as a function that out-of-tree opt tools call. */
 #ifndef TYBOXC_DRIVER_H
 #define TYBOXC_DRIVER_H
 
@@ -18,5 +19,17 @@ void tb_output_abort(const char *tmp);
 
 /* Reads a whole file (NUL-terminated); NULL and err on failure. */
 char *tb_read_file(const char *path, size_t *len, tb_error *err);
+
+/* The whole tyboxc-opt driver (tools/tyboxc_opt.c): parses argv, runs the
+ * pipeline, prints .tir, and returns the exit code (0 ok, 1 error, 2 usage).
+ * `tool` names the program in usage and error messages. It is in the library
+ * so that an out-of-tree opt tool registers its passes and calls it:
+ *
+ *   int main(int argc, char **argv) {
+ *       tb_pass_register("my-pass", "what it does", my_pass);
+ *       return tb_opt_main(argc, argv, "my-opt");
+ *   }
+ */
+int tb_opt_main(int argc, char **argv, const char *tool);
 
 #endif

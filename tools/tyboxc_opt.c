@@ -3,6 +3,10 @@
  *   tyboxc-opt --passes=const-fold,dce in.tir
  *   tyboxc-opt --passes=fold-batchnorm --print-after=all net.onnx -o out.tir
  * The lit tests drive it; exit codes follow tyboxc (0 ok, 1 error, 2 usage).
+ *
+ * The whole driver is tb_opt_main, in the library (driver.h), so that an
+ * out-of-tree opt tool is its passes, tb_pass_register calls and one call to
+ * tb_opt_main (docs/examples/custom_pass/); tyboxc_opt_main.c is tyboxc-opt's.
  */
 #include "driver.h"
 #include "passes.h"
@@ -10,8 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The program's name in usage and errors: "tyboxc-opt", or the out-of-tree tool's. */
+static const char *tool = "tyboxc-opt";
+
+/* Follows "usage: TOOL". */
 static const char usage[] =
-    "usage: tyboxc-opt [options] INPUT\n"
+    " [options] INPUT\n"
     "\n"
     "Reads INPUT (.tir, '-' for .tir on stdin, anything else as ONNX), runs the\n"
     "pipeline and prints the result as .tir.\n"
@@ -22,6 +30,7 @@ static const char usage[] =
     "  --elide-constants=N    print constants of more than N elements as [...] (not parseable)\n"
     "  --pass-option=KEY=VALUE  an option for the passes (repeatable), e.g. prune=0.3\n"
     "  --no-verify            do not run the verifier after each pass\n"
+    "  --report               print what the passes did, and why they left nodes, to stderr\n"
     "  --split-input-file     treat '// -----' lines as separators: each part is a\n"
     "                         graph of its own, errors are reported per part\n"
     "  -o FILE                write to FILE instead of stdout\n"
@@ -29,7 +38,7 @@ static const char usage[] =
     "  -h, --help             print this help and exit\n";
 
 static int usage_error(const char *what, const char *arg) {
-    fprintf(stderr, "tyboxc-opt: error: %s%s\n(tyboxc-opt --help shows the options)\n", what, arg);
+    fprintf(stderr, "%s: error: %s%s\n(%s --help shows the options)\n", tool, what, arg, tool);
     return 2;
 }
 
@@ -90,7 +99,8 @@ static int run_split(const char *input, const run_options *o, FILE *out) {
     return rc;
 }
 
-int main(int argc, char **argv) {
+int tb_opt_main(int argc, char **argv, const char *tool_name) {
+    tool = tool_name ? tool_name : "tyboxc-opt";
     const char *input = NULL, *output = NULL, *passes = "";
     long long elide = -1;
     int split = 0;
@@ -98,7 +108,7 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            fputs(usage, stdout);
+            printf("usage: %s%s", tool, usage);
             return 0;
         } else if (!strcmp(a, "--list-passes")) {
             for (int k = 0; k < tb_pass_count(); k++) printf("%-18s %s\n", tb_pass_at(k)->name, tb_pass_at(k)->summary);
@@ -117,6 +127,8 @@ int main(int argc, char **argv) {
             split = 1;
         } else if (!strcmp(a, "--no-verify")) {
             ctx.verify_each = 0;
+        } else if (!strcmp(a, "--report")) {
+            ctx.report = stderr;
         } else if (!strcmp(a, "-o")) {
             if (++i == argc) return usage_error("-o needs a file", "");
             output = argv[i];
@@ -132,7 +144,7 @@ int main(int argc, char **argv) {
 
     FILE *out = output ? fopen(output, "w") : stdout;
     if (!out) {
-        fprintf(stderr, "tyboxc-opt: error: cannot write '%s'\n", output);
+        fprintf(stderr, "%s: error: cannot write '%s'\n", tool, output);
         return 1;
     }
     run_options ro = {passes, elide, &ctx};
@@ -154,6 +166,6 @@ int main(int argc, char **argv) {
     int bad = ferror(out);
     if (out != stdout && fclose(out)) bad = 1;
     tb_graph_free(g);
-    if (bad) fprintf(stderr, "tyboxc-opt: error: error writing output\n");
+    if (bad) fprintf(stderr, "%s: error: error writing output\n", tool);
     return bad;
 }
