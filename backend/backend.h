@@ -51,6 +51,7 @@ typedef struct {
     const char *prefix;       /* symbol and file prefix, default "model" */
     const char *source_name;  /* the input file, named in the header comment */
     int harness;              /* also write main.c and Makefile */
+    int train_tail;           /* --train-tail: <prefix>_tail.c joins the build; main.c can learn */
 } tb_emit_options;
 
 /* Writes <prefix>.h, <prefix>.c and the runtime into dir (which must exist). */

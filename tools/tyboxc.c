@@ -8,8 +8,10 @@
 #include "driver.h"
 #include "model_stats.h"
 #include "passes.h"
+#include "tail_split.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +42,21 @@ static const char usage[] =
     "  --prune-layer NAME=RATIO  the same for one conv node (repeatable)\n"
     "  --prune-budget BYTES prune until the weights fit in BYTES (K and M suffixes)\n"
     "  --calib FILE         representative inputs (raw float32 samples or .npy)\n"
+    "\n"
+    "trainable classifier tail (docs/incremental.md):\n"
+    "  --train-tail         keep the final dense layers float and trainable on the device\n"
+    "  --memory-budget BYTES  device RAM for the whole model (K and M suffixes); the buffer\n"
+    "                       fills what the arena, tail and training scratch leave\n"
+    "  --split NODE|TENSOR  force the split: the feature vector is this tensor / node output\n"
+    "  --min-buffer N       entries the automatic split must leave room for (default 64)\n"
+    "  --buffer N           buffer entries (default: fill the budget)\n"
+    "  --buffer-policy NAME fifo (default), reservoir, class-balanced or latest\n"
+    "  --lr X               learning rate (default 0.01)\n"
+    "  --momentum X         SGD momentum (default 0: no momentum buffers)\n"
+    "  --epochs N           passes over the buffer per learned sample (default 1)\n"
+    "  --max-classes K      output classes the tail can learn (default: the model's)\n"
+    "  --train-last-only    train only the last dense layer\n"
+    "\n"
     "  --list-ops           print the supported ONNX operators and exit\n"
     "  --list-passes        print the registered passes and exit\n"
     "  -h, --help           print this help and exit\n"
@@ -50,6 +67,8 @@ typedef struct {
     int report, harness;
     int prune; /* a --prune* flag was given: prune-l1 joins the default pipeline */
     tb_pass_context ctx;
+    int train_tail;
+    tb_tail_options tail;
 } options;
 
 /* Flags that become pass options: "--prune 0.3" is the option "prune=0.3". */
@@ -118,9 +137,73 @@ static const char *default_pipeline(const options *o) {
     return buf;
 }
 
+/* "96K", "1M", "4096" -> bytes; 0 on a malformed size. */
+static size_t parse_bytes(const char *s) {
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(s, &end, 10);
+    if (end == s || errno || *s == '-') return 0;
+    if (*end == 'K' || *end == 'k') n *= 1024, end++;
+    else if (*end == 'M' || *end == 'm') n *= 1024 * 1024, end++;
+    return *end ? 0 : (size_t)n;
+}
+
+static int parse_count(const char *s, long lo, long *out) {
+    char *end;
+    errno = 0;
+    long n = strtol(s, &end, 10);
+    if (end == s || *end || errno || n < lo || n > 1 << 24) return 1;
+    *out = n;
+    return 0;
+}
+
+static int parse_real(const char *s, float lo, float hi, float *out) {
+    char *end;
+    float f = strtof(s, &end);
+    if (end == s || *end || !(f >= lo && f < hi)) return 1;
+    *out = f;
+    return 0;
+}
+
+/* The --train-tail block: 1 when argv[*i] was one of its flags. */
+static int tail_flag(int argc, char **argv, int *i, options *o, int *rc) {
+    tb_tail_options *t = &o->tail;
+    const char *a = argv[*i], *val;
+    long n;
+    *rc = -1;
+    if (!strcmp(a, "--train-tail")) o->train_tail = 1;
+    else if (!strcmp(a, "--train-last-only")) t->train_last_only = 1;
+    else if ((val = flag_value("--memory-budget", argc, argv, i))) {
+        if (!(t->budget = parse_bytes(val))) *rc = usage_error("--memory-budget '%s' is not a size in bytes (K, M suffixes)", val);
+    } else if ((val = flag_value("--split", argc, argv, i))) {
+        t->split = val;
+    } else if ((val = flag_value("--min-buffer", argc, argv, i))) {
+        if (parse_count(val, 1, &n)) *rc = usage_error("--min-buffer '%s' is not a count >= 1", val);
+        t->min_buffer = (int)n;
+    } else if ((val = flag_value("--buffer", argc, argv, i))) {
+        if (parse_count(val, 1, &n)) *rc = usage_error("--buffer '%s' is not a count >= 1", val);
+        t->buffer = (int)n;
+    } else if ((val = flag_value("--buffer-policy", argc, argv, i))) {
+        if ((t->policy = tb_tail_policy_from_name(val)) < 0)
+            *rc = usage_error("--buffer-policy '%s': fifo, reservoir, class-balanced or latest", val);
+    } else if ((val = flag_value("--lr", argc, argv, i))) {
+        if (parse_real(val, 0.0f, 1e6f, &t->lr)) *rc = usage_error("--lr '%s' is not a rate >= 0", val);
+    } else if ((val = flag_value("--momentum", argc, argv, i))) {
+        if (parse_real(val, 0.0f, 1.0f, &t->momentum)) *rc = usage_error("--momentum '%s' is not in [0, 1)", val);
+    } else if ((val = flag_value("--epochs", argc, argv, i))) {
+        if (parse_count(val, 0, &n)) *rc = usage_error("--epochs '%s' is not a count >= 0", val);
+        t->epochs = (int)n;
+    } else if ((val = flag_value("--max-classes", argc, argv, i))) {
+        if (parse_count(val, 1, &n) || n > 256) *rc = usage_error("--max-classes '%s' is not in [1, 256]", val);
+        t->max_classes = (int)n;
+    } else return 0;
+    return 1;
+}
+
 /* Returns -1 to go on, otherwise the exit code. */
 static int parse_args(int argc, char **argv, options *o) {
-    *o = (options){.prefix = "model", .ctx = {.print_out = stderr}};
+    int rc;
+    *o = (options){.prefix = "model", .ctx = {.print_out = stderr}, .tail = tb_tail_default_options()};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val;
@@ -156,6 +239,8 @@ static int parse_args(int argc, char **argv, options *o) {
             o->report = 2;
         } else if (!strcmp(a, "--harness")) {
             o->harness = 1;
+        } else if (tail_flag(argc, argv, &i, o, &rc)) {
+            if (rc >= 0) return rc;
         } else if (a[0] == '-' && a[1] && pass_option_flag(argc, argv, &i, o)) {
             if (o->ctx.n_options == TB_MAX_PASS_OPTIONS) return usage_error("too many pass options at '%s'", a);
         } else if (a[0] == '-' && a[1]) {
@@ -169,6 +254,8 @@ static int parse_args(int argc, char **argv, options *o) {
     if (!o->passes) o->passes = default_pipeline(o);
     if (!o->input) return usage_error("%s", "no input model given");
     if (!o->output) return usage_error("%s", "no output folder given (-o DIR)");
+    if (!o->train_tail && (o->tail.budget || o->tail.split || o->tail.buffer || o->tail.max_classes))
+        return usage_error("%s", "--memory-budget, --split, --buffer and --max-classes need --train-tail");
     return -1;
 }
 
@@ -202,15 +289,20 @@ int main(int argc, char **argv) {
     ctx.verify_each = 1;
 #endif
     tb_plan plan;
-    tb_emit_options eo = {.prefix = o.prefix, .source_name = o.input, .harness = o.harness};
+    tb_emit_options eo = {.prefix = o.prefix, .source_name = o.input, .harness = o.harness, .train_tail = o.train_tail};
+    tb_tail tail = {0};
     char tmp[4096];
+    /* --train-tail cuts the graph at psi: what is planned and emitted as
+     * <prefix>_run is the feature extractor. */
     if (tb_run_pipeline(g, o.passes, &ctx, &err) || (o.emit_ir && write_ir(o.emit_ir, g, &err)) ||
-        tb_plan_graph(g, &plan, &err)) {
+        (o.train_tail ? tb_tail_split(g, &o.tail, &tail, &plan, ctx.report, &err) : tb_plan_graph(g, &plan, &err))) {
+        tb_tail_free(&tail);
         tb_graph_free(g);
         return fail(o.input, &err);
     }
     if (tb_output_begin(o.output, tmp, sizeof tmp, &err)) rc = 1;
-    else if (tb_emit_model(g, &plan, &eo, tmp, &err) || (o.harness && tb_emit_harness(g, &eo, tmp, &err))) {
+    else if (tb_emit_model(g, &plan, &eo, tmp, &err) || (o.train_tail && tb_emit_tail(&tail, &eo, tmp, &err)) ||
+             (o.harness && tb_emit_harness(g, &eo, tmp, &err))) {
         tb_output_abort(tmp);
         rc = 1;
     } else if (tb_output_commit(tmp, o.output, &err)) {
@@ -221,6 +313,7 @@ int main(int argc, char **argv) {
         printf("params: %lld, MACs: %lld\n", (long long)tb_graph_params(g), (long long)tb_graph_macs(g));
     }
     tb_plan_free(&plan);
+    tb_tail_free(&tail);
     tb_graph_free(g);
     return rc ? fail(o.input, &err) : 0;
 }
