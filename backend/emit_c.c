@@ -145,6 +145,18 @@ static void emit_size_macro(FILE *out, const char *P, const char *kind, int k, c
     fputs(" */\n", out);
 }
 
+/* For a quantized input or output (int8 I/O, tb_value.scale set):
+ * "#define MODEL_INPUT0_SCALE 0.0235294122f" and "..._ZERO_POINT (-3)",
+ * so that x = (q - ZERO_POINT) * SCALE. %.9g gives back the same float. */
+static void emit_quant_macros(FILE *out, const char *P, const char *kind, int k, const tb_value *v) {
+    if (v->scale == 0 || (v->dtype != TB_I8 && v->dtype != TB_U8)) return;
+    char num[64];
+    snprintf(num, sizeof num, "%.9g", (double)v->scale);
+    fprintf(out, "#define %s_%s%d_SCALE %s%sf\n", P, kind, k, num, strpbrk(num, ".e") ? "" : ".0");
+    fprintf(out, "#define %s_%s%d_ZERO_POINT %s%" PRId32 "%s\n", P, kind, k, v->zero_point < 0 ? "(" : "",
+            v->zero_point, v->zero_point < 0 ? ")" : "");
+}
+
 static int emit_header(const tb_graph *g, const tb_plan *plan, const tb_emit_options *o, const char *dir, tb_error *err) {
     char name[256], guard[256];
     snprintf(name, sizeof name, "%s.h", o->prefix);
@@ -165,6 +177,8 @@ static int emit_header(const tb_graph *g, const tb_plan *plan, const tb_emit_opt
     fprintf(out, "#define %s_NUM_INPUTS %d\n#define %s_NUM_OUTPUTS %d\n", P, g->n_inputs, P, g->n_outputs);
     for (int k = 0; k < g->n_inputs; k++) emit_size_macro(out, P, "INPUT", k, &g->values[g->inputs[k]]);
     for (int k = 0; k < g->n_outputs; k++) emit_size_macro(out, P, "OUTPUT", k, &g->values[g->outputs[k]]);
+    for (int k = 0; k < g->n_inputs; k++) emit_quant_macros(out, P, "INPUT", k, &g->values[g->inputs[k]]);
+    for (int k = 0; k < g->n_outputs; k++) emit_quant_macros(out, P, "OUTPUT", k, &g->values[g->outputs[k]]);
     if (g->n_inputs) fprintf(out, "#define %s_INPUT_SIZE %s_INPUT0_SIZE\n", P, P);
     if (g->n_outputs) fprintf(out, "#define %s_OUTPUT_SIZE %s_OUTPUT0_SIZE\n", P, P);
     fprintf(out, "\nint %s_run(", o->prefix);

@@ -2,6 +2,8 @@
  *
  * The constant folder uses it at compile time (and the calibration of the
  * quantizer will): the kernels it calls are the ones the generated code calls.
+ * Constant arguments come from their values' data, not from ptr[], so the
+ * derived constants lowering adds (tb_graph_derived_const) need no slot there.
  */
 #include "lower.h"
 
@@ -11,6 +13,7 @@
 #define CALL_1_1(fn, p, a) fn(p, a[0], a[1])
 #define CALL_2_1(fn, p, a) fn(p, a[0], a[1], a[2])
 #define CALL_3_1(fn, p, a) fn(p, a[0], a[1], a[2], a[3])
+#define CALL_4_1(fn, p, a) fn(p, a[0], a[1], a[2], a[3], a[4])
 #define CALL_5_1(fn, p, a) fn(p, a[0], a[1], a[2], a[3], a[4], a[5])
 
 static void run_call(const tb_call *c, void *const *a) {
@@ -36,7 +39,12 @@ int tb_interp_node(tb_graph *g, int node, void *const *ptr, tb_error *err) {
     for (int i = 0; i < L.n_calls; i++) {
         const tb_call *c = &L.calls[i];
         void *args[TB_CALL_MAX_ARGS];
-        for (int k = 0; k < c->n_args; k++) args[k] = c->args[k] >= 0 ? ptr[c->args[k]] : NULL;
+        /* A constant argument is read from its value: lowering may have just
+         * created it (a derived constant), after the caller filled ptr[]. */
+        for (int k = 0; k < c->n_args; k++) {
+            int v = c->args[k];
+            args[k] = v < 0 ? NULL : g->values[v].data ? g->values[v].data : ptr[v];
+        }
         run_call(c, args);
     }
     return 0;

@@ -46,9 +46,7 @@ static void strides_of(int rank, const int64_t *dims, int64_t *s) {
     }
 }
 
-/* Strides to read a tensor of rank r broadcast to an output of rank ro
- * (numpy: align right, a dim of 1 repeats with stride 0). */
-static void broadcast_strides(int r, const int64_t *dims, int ro, const int64_t *odims, int32_t *out) {
+void tb_broadcast_strides(int r, const int64_t *dims, int ro, const int64_t *odims, int32_t *out) {
     int64_t s[TB_MAX_RANK];
     strides_of(r, dims, s);
     for (int i = 0; i < ro; i++) {
@@ -69,12 +67,7 @@ static int need_f32(tb_node *n, tb_value *v, tb_error *err) {
 
 /* ---- convolution, dense, pooling ---------------------------------------- */
 
-/* Spatial geometry shared by Conv and pooling: 1-D runs as 2-D with H = 1. */
-typedef struct {
-    int32_t h_in, w_in, h_out, w_out, k_h, k_w, s_h, s_w, d_h, d_w, pt, pl, pb, pr;
-} geometry;
-
-static int get_geometry(tb_node *n, const tb_value *x, const tb_value *y, geometry *g, tb_error *err) {
+int tb_lower_geometry(tb_node *n, const tb_value *x, const tb_value *y, tb_geometry *g, tb_error *err) {
     int sp = x->rank - 2;
     if (sp != 1 && sp != 2) return tb_node_error(err, n, "only 1-D and 2-D spatial inputs are supported");
     int64_t k[2], s[2], d[2], p[4];
@@ -82,10 +75,10 @@ static int get_geometry(tb_node *n, const tb_value *x, const tb_value *y, geomet
         tb_node_ints(n, "dilations", d, 2) != sp || tb_node_ints(n, "pads", p, 4) != 2 * sp)
         return tb_node_error(err, n, "attributes are not canonical (run shape inference first)");
     if (sp == 1) {
-        *g = (geometry){1, (int32_t)x->dims[2], 1, (int32_t)y->dims[2], 1, (int32_t)k[0], 1, (int32_t)s[0],
+        *g = (tb_geometry){1, (int32_t)x->dims[2], 1, (int32_t)y->dims[2], 1, (int32_t)k[0], 1, (int32_t)s[0],
                         1, (int32_t)d[0], 0, (int32_t)p[0], 0, (int32_t)p[1]};
     } else {
-        *g = (geometry){(int32_t)x->dims[2], (int32_t)x->dims[3], (int32_t)y->dims[2], (int32_t)y->dims[3],
+        *g = (tb_geometry){(int32_t)x->dims[2], (int32_t)x->dims[3], (int32_t)y->dims[2], (int32_t)y->dims[3],
                         (int32_t)k[0], (int32_t)k[1], (int32_t)s[0], (int32_t)s[1], (int32_t)d[0], (int32_t)d[1],
                         (int32_t)p[0], (int32_t)p[1], (int32_t)p[2], (int32_t)p[3]};
     }
@@ -94,8 +87,8 @@ static int get_geometry(tb_node *n, const tb_value *x, const tb_value *y, geomet
 
 static int lower_conv(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
     tb_value *x = in_val(g, n, 0), *y = out_val(g, n, 0), *w = in_val(g, n, 1);
-    geometry q;
-    if (need_f32(n, x, err) || get_geometry(n, x, y, &q, err)) return 1;
+    tb_geometry q;
+    if (need_f32(n, x, err) || tb_lower_geometry(n, x, y, &q, err)) return 1;
     tb_call *c = add_call(L, TB_K_conv);
     tb_conv_params *p = &c->p.conv;
     p->n = (int32_t)x->dims[0];
@@ -112,8 +105,8 @@ static int lower_conv(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
 
 static int lower_pool(tb_graph *g, tb_node *n, tb_lowered *L, tb_kernel k, tb_error *err) {
     tb_value *x = in_val(g, n, 0), *y = out_val(g, n, 0);
-    geometry q;
-    if (need_f32(n, x, err) || get_geometry(n, x, y, &q, err)) return 1;
+    tb_geometry q;
+    if (need_f32(n, x, err) || tb_lower_geometry(n, x, y, &q, err)) return 1;
     tb_call *c = add_call(L, k);
     tb_pool_params *p = &c->p.maxpool;
     p->n = (int32_t)x->dims[0];
@@ -130,6 +123,8 @@ static int lower_pool(tb_graph *g, tb_node *n, tb_lowered *L, tb_kernel k, tb_er
 }
 
 static int lower_maxpool(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    tb_value *x = in_val(g, n, 0);
+    if (x->dtype == TB_I8 || x->dtype == TB_U8) return tb_lower_qmaxpool(g, n, L, err);
     return lower_pool(g, n, L, TB_K_maxpool, err);
 }
 static int lower_avgpool(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
@@ -152,7 +147,7 @@ static int lower_gemm(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
     if (cid >= 0) {
         tb_value *cv = &g->values[cid];
         int32_t s[2];
-        broadcast_strides(cv->rank, cv->dims, 2, y->dims, s);
+        tb_broadcast_strides(cv->rank, cv->dims, 2, y->dims, s);
         p->c_stride_m = s[0], p->c_stride_n = s[1];
     }
     clip_attrs(n, &p->act_min, &p->act_max);
@@ -160,17 +155,14 @@ static int lower_gemm(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
     return 0;
 }
 
-static int lower_matmul(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
-    tb_value *a = in_val(g, n, 0), *b = in_val(g, n, 1);
-    if (need_f32(n, a, err)) return 1;
+void tb_lower_matmul_dims(const tb_value *a, const tb_value *b, tb_matmul_params *p) {
     /* numpy matmul: a 1-D operand gains a unit dim (prepended for a, appended
      * for b) that the output then drops. */
     int ra = a->rank, rb = b->rank;
     int64_t da[TB_MAX_RANK + 1], db[TB_MAX_RANK + 1];
     if (ra == 1) { da[0] = 1; da[1] = a->dims[0]; ra = 2; } else memcpy(da, a->dims, sizeof a->dims);
     if (rb == 1) { db[0] = b->dims[0]; db[1] = 1; rb = 2; } else memcpy(db, b->dims, sizeof b->dims);
-    tb_call *c = add_call(L, TB_K_matmul);
-    tb_matmul_params *p = &c->p.matmul;
+    memset(p, 0, sizeof *p);
     p->m = (int32_t)da[ra - 2];
     p->k = (int32_t)da[ra - 1];
     p->n = (int32_t)db[rb - 1];
@@ -185,12 +177,19 @@ static int lower_matmul(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
     for (int i = 0; i < br; i++) p->batch_dims[i] = (int32_t)bdims[i];
     /* Batch strides count whole matrices times the matrix size. */
     int32_t sa[TB_MAX_RANK], sb[TB_MAX_RANK];
-    broadcast_strides(ra - 2, da, br, bdims, sa);
-    broadcast_strides(rb - 2, db, br, bdims, sb);
+    tb_broadcast_strides(ra - 2, da, br, bdims, sa);
+    tb_broadcast_strides(rb - 2, db, br, bdims, sb);
     for (int i = 0; i < br; i++) {
         p->a_batch_strides[i] = sa[i] * p->m * p->k;
         p->b_batch_strides[i] = sb[i] * p->k * p->n;
     }
+}
+
+static int lower_matmul(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    tb_value *a = in_val(g, n, 0), *b = in_val(g, n, 1);
+    if (need_f32(n, a, err)) return 1;
+    tb_call *c = add_call(L, TB_K_matmul);
+    tb_lower_matmul_dims(a, b, &c->p.matmul);
     set_args(c, 3, (int[]){n->inputs[0], n->inputs[1], n->outputs[0]});
     return 0;
 }
@@ -230,8 +229,8 @@ static int binary_call(tb_graph *g, tb_node *n, tb_lowered *L, int op, int a_id,
         p->rank = y->rank;
         p->count = (int32_t)tb_value_numel(y);
         for (int i = 0; i < y->rank; i++) p->dims[i] = (int32_t)y->dims[i];
-        broadcast_strides(a->rank, a->dims, y->rank, y->dims, p->a_strides);
-        broadcast_strides(b->rank, b->dims, y->rank, y->dims, p->b_strides);
+        tb_broadcast_strides(a->rank, a->dims, y->rank, y->dims, p->a_strides);
+        tb_broadcast_strides(b->rank, b->dims, y->rank, y->dims, p->b_strides);
         set_args(c, 3, (int[]){a_id, b_id, y_id});
         return 0;
     }
@@ -241,8 +240,8 @@ static int binary_call(tb_graph *g, tb_node *n, tb_lowered *L, int op, int a_id,
     p->rank = y->rank;
     p->count = (int32_t)tb_value_numel(y);
     for (int i = 0; i < y->rank; i++) p->dims[i] = (int32_t)y->dims[i];
-    broadcast_strides(a->rank, a->dims, y->rank, y->dims, p->a_strides);
-    broadcast_strides(b->rank, b->dims, y->rank, y->dims, p->b_strides);
+    tb_broadcast_strides(a->rank, a->dims, y->rank, y->dims, p->a_strides);
+    tb_broadcast_strides(b->rank, b->dims, y->rank, y->dims, p->b_strides);
     set_args(c, 3, (int[]){a_id, b_id, y_id});
     return 0;
 }
@@ -290,7 +289,7 @@ static int lower_variadic(tb_graph *g, tb_node *n, tb_lowered *L, int op, int me
         c->p.copy.elem_size = (int32_t)tb_dtype_size(x->dtype);
         c->p.copy.rank = yv->rank;
         for (int i = 0; i < yv->rank; i++) c->p.copy.dims[i] = (int32_t)yv->dims[i];
-        broadcast_strides(x->rank, x->dims, yv->rank, yv->dims, c->p.copy.in_strides);
+        tb_broadcast_strides(x->rank, x->dims, yv->rank, yv->dims, c->p.copy.in_strides);
         strides_of(yv->rank, yv->dims, ys);
         for (int i = 0; i < yv->rank; i++) c->p.copy.out_strides[i] = (int32_t)ys[i];
         set_args(c, 2, (int[]){n->inputs[0], y});
@@ -322,9 +321,9 @@ static int lower_where(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
     p->rank = y->rank;
     for (int i = 0; i < y->rank; i++) p->dims[i] = (int32_t)y->dims[i];
     tb_value *cv = in_val(g, n, 0), *xv = in_val(g, n, 1), *yv = in_val(g, n, 2);
-    broadcast_strides(cv->rank, cv->dims, y->rank, y->dims, p->c_strides);
-    broadcast_strides(xv->rank, xv->dims, y->rank, y->dims, p->x_strides);
-    broadcast_strides(yv->rank, yv->dims, y->rank, y->dims, p->y_strides);
+    tb_broadcast_strides(cv->rank, cv->dims, y->rank, y->dims, p->c_strides);
+    tb_broadcast_strides(xv->rank, xv->dims, y->rank, y->dims, p->x_strides);
+    tb_broadcast_strides(yv->rank, yv->dims, y->rank, y->dims, p->y_strides);
     set_args(c, 4, (int[]){n->inputs[0], n->inputs[1], n->inputs[2], n->outputs[0]});
     return 0;
 }
@@ -681,7 +680,7 @@ static int lower_expand(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
     tb_value *x = in_val(g, n, 0), *y = out_val(g, n, 0);
     int64_t ys[TB_MAX_RANK];
     tb_call *c = copy_call(L, tb_dtype_size(x->dtype), y->rank, y->dims, n->inputs[0], n->outputs[0]);
-    broadcast_strides(x->rank, x->dims, y->rank, y->dims, c->p.copy.in_strides);
+    tb_broadcast_strides(x->rank, x->dims, y->rank, y->dims, c->p.copy.in_strides);
     strides_of(y->rank, y->dims, ys);
     for (int i = 0; i < y->rank; i++) c->p.copy.out_strides[i] = (int32_t)ys[i];
     return 0;
@@ -856,6 +855,20 @@ static int lower_folded_only(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e
 #define lower_shape lower_folded_only
 #define lower_constantofshape lower_folded_only
 #define lower_range lower_folded_only
+
+/* The quantized ops live in lower_quant.c. */
+#define lower_quantizelinear tb_lower_quantizelinear
+#define lower_dequantizelinear tb_lower_dequantizelinear
+#define lower_qlinearconv tb_lower_qlinearconv
+#define lower_qlinearmatmul tb_lower_qlinearmatmul
+#define lower_convinteger tb_lower_convinteger
+#define lower_matmulinteger tb_lower_matmulinteger
+#define lower_qgemm tb_lower_qgemm
+#define lower_qlinearadd tb_lower_qlinearadd
+#define lower_qlinearconcat tb_lower_qlinearconcat
+#define lower_qlinearglobalavgpool tb_lower_qlinearglobalavgpool
+#define lower_qlinearavgpool tb_lower_qlinearavgpool
+#define lower_qlinearsigmoid tb_lower_qlinearsigmoid
 
 static lower_fn *const lowerers[TB_OP_COUNT] = {
 #define OP(id, onnx, stem) [TB_OP_##id] = lower_##stem,

@@ -55,6 +55,30 @@ const char *tb_kernel_params_type(tb_kernel k); /* "tb_conv_params" */
 /* Prints the params of a call as a C99 designated initialiser: {.n = 1, ...} */
 void tb_print_kernel_params(FILE *out, const tb_call *c);
 
+/* Shared by lower.c and lower_quant.c. */
+/* Spatial geometry of Conv and pooling (canonical attributes, see shape.h):
+ * 1-D runs as 2-D with H = 1. */
+typedef struct {
+    int32_t h_in, w_in, h_out, w_out, k_h, k_w, s_h, s_w, d_h, d_w, pt, pl, pb, pr;
+} tb_geometry;
+int tb_lower_geometry(tb_node *n, const tb_value *x, const tb_value *y, tb_geometry *g, tb_error *err);
+/* Strides to read a tensor of rank r broadcast to an output of rank ro
+ * (numpy: align right, a dim of 1 repeats with stride 0). */
+void tb_broadcast_strides(int r, const int64_t *dims, int ro, const int64_t *odims, int32_t *out);
+/* MatMul's m, n, k and batch fields for a @ b (numpy rules). */
+void tb_lower_matmul_dims(const tb_value *a, const tb_value *b, tb_matmul_params *p);
+/* MaxPool on int8 / uint8. */
+int tb_lower_qmaxpool(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err);
+
+/* lower_quant.c: the quantized ops (ir/ops.def "quantization" rows). */
+#define TB_QUANT_LOWERERS(X) \
+    X(quantizelinear) X(dequantizelinear) X(qlinearconv) X(qlinearmatmul) X(convinteger) \
+    X(matmulinteger) X(qgemm) X(qlinearadd) X(qlinearconcat) X(qlinearglobalavgpool) \
+    X(qlinearavgpool) X(qlinearsigmoid)
+#define TB_DECLARE_LOWER(stem) int tb_lower_##stem(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err);
+TB_QUANT_LOWERERS(TB_DECLARE_LOWER)
+#undef TB_DECLARE_LOWER
+
 /* interp.c: run one node on concrete buffers. ptr[v] is the storage of
  * value v for every value the node reads or writes (constants: their data). */
 int tb_interp_node(tb_graph *g, int node, void *const *ptr, tb_error *err);

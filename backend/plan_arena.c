@@ -1,7 +1,8 @@
 /* plan_arena.c - where every tensor lives: storage kinds, aliases, in-place
  * reuse, and offsets in one static arena.
  *
- * 1. Lower every node. Reshape-like nodes alias their input (no copy) unless
+ * 1. Lower every node, before anything is sized by the value count: lowering
+ *    may add derived constants (tb_graph_derived_const). Reshape-like nodes alias their input (no copy) unless
  *    their output is a graph output, which must land in the caller's buffer:
  *    those become a plain copy.
  * 2. Storage groups: an alias joins its input's group; an elementwise node
@@ -138,28 +139,36 @@ static size_t place_best(group *gs, int n, int n_values, size_t *offsets) {
 
 int tb_plan_graph(tb_graph *g, tb_plan *plan, tb_error *err) {
     memset(plan, 0, sizeof *plan);
-    int nv = g->n_values, nn = g->n_nodes;
-    plan->n_values = nv;
+    int nn = g->n_nodes;
     plan->n_nodes = nn;
-    plan->store = calloc((size_t)nv + 1, sizeof *plan->store);
     plan->lowered = calloc((size_t)nn + 1, sizeof *plan->lowered);
+    if (!plan->lowered) tb_die(__FILE__, __LINE__, "out of memory");
+    /* 1. lower first: lowering may add values (derived constants) */
+    for (int i = 0; i < nn; i++) {
+        if (g->nodes[i].dead) continue;
+        if (tb_lower_node(g, i, &plan->lowered[i], err)) {
+            tb_plan_free(plan);
+            return 1;
+        }
+    }
+    int nv = g->n_values;
+    plan->n_values = nv;
+    plan->store = calloc((size_t)nv + 1, sizeof *plan->store);
     int *parent = malloc(((size_t)nv + 1) * sizeof *parent);
     int *last_use = malloc(((size_t)nv + 1) * sizeof *last_use);
     size_t *offsets = calloc((size_t)nv + 1, sizeof *offsets);
     group *gs = malloc(((size_t)nv + 1) * sizeof *gs);
-    if (!plan->store || !plan->lowered || !parent || !last_use || !offsets || !gs)
+    if (!plan->store || !parent || !last_use || !offsets || !gs)
         tb_die(__FILE__, __LINE__, "out of memory");
-    int rc = 0;
 
     for (int v = 0; v < nv; v++) parent[v] = v, last_use[v] = -1;
     for (int k = 0; k < g->n_outputs; k++) last_use[g->outputs[k]] = nn;
 
-    /* 1. lower; aliases join their input's group */
-    for (int i = 0; i < nn && !rc; i++) {
+    /* aliases join their input's group */
+    for (int i = 0; i < nn; i++) {
         tb_node *n = &g->nodes[i];
         if (n->dead) continue;
         tb_lowered *L = &plan->lowered[i];
-        if ((rc = tb_lower_node(g, i, L, err))) break;
         if (L->alias_input >= 0) {
             if (tb_value_is_graph_output(g, n->outputs[0])) alias_to_copy(g, i, L);
             else parent[n->outputs[0]] = find(parent, L->alias_input);
@@ -167,7 +176,6 @@ int tb_plan_graph(tb_graph *g, tb_plan *plan, tb_error *err) {
         for (int k = 0; k < n->n_inputs; k++)
             if (n->inputs[k] >= 0 && last_use[n->inputs[k]] < i) last_use[n->inputs[k]] = i;
     }
-    if (rc) goto done;
 
     /* group last use = max over members */
     int *group_last = malloc(((size_t)nv + 1) * sizeof *group_last);
@@ -274,13 +282,11 @@ int tb_plan_graph(tb_graph *g, tb_plan *plan, tb_error *err) {
     }
     free(read_by_code);
     free(group_last);
-done:
     free(parent);
     free(last_use);
     free(offsets);
     free(gs);
-    if (rc) tb_plan_free(plan);
-    return rc;
+    return 0;
 }
 
 void tb_plan_free(tb_plan *plan) {

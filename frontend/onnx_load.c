@@ -18,7 +18,8 @@
  *   - dynamic or unknown input dimensions (no dynamic shapes at run time);
  *   - external or segmented tensor data (the weights must be in the model);
  *   - element types without a tb_dtype (float16, bfloat16, string, complex);
- *   - ops outside ops.def, nodes of any domain but the default one, and
+ *   - ops outside ops.def, nodes of any domain but the default one (and
+ *     com.microsoft for the quantized ops onnxruntime writes: ms_domain_op), and
  *     GRAPH / SPARSE_TENSOR / TYPE_PROTO / STRINGS / TENSORS attributes
  *     (no control flow, no custom kernels);
  *   - anything structurally broken: names used before they are defined (which
@@ -641,6 +642,17 @@ static int load_constant(loader *L, const Onnx__NodeProto *np, const node_ref *n
     return names_add(L, id);
 }
 
+/* The com.microsoft contrib ops tyboxc runs; they exist in that domain only. */
+static int ms_domain_op(tb_op op) {
+    switch (op) {
+    case TB_OP_QGEMM: case TB_OP_QLINEARADD: case TB_OP_QLINEARCONCAT:
+    case TB_OP_QLINEARGLOBALAVGPOOL: case TB_OP_QLINEARAVGPOOL: case TB_OP_QLINEARSIGMOID:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static int load_node(loader *L, const Onnx__NodeProto *np, size_t index) {
     tb_graph *g = L->g;
     const char *op_type = str(np->op_type);
@@ -654,11 +666,16 @@ static int load_node(loader *L, const Onnx__NodeProto *np, size_t index) {
     }
     if (!*op_type) return node_fail(L->err, &nr, "node has no op_type");
     const char *domain = str(np->domain);
-    if (*domain && strcmp(domain, "ai.onnx"))
+    int ms = !strcmp(domain, "com.microsoft");
+    if (*domain && strcmp(domain, "ai.onnx") && !ms)
         return node_fail(L->err, &nr, "unsupported domain '%s'", domain);
-    if (!strcmp(op_type, "Constant")) return load_constant(L, np, &nr);
+    if (!ms && !strcmp(op_type, "Constant")) return load_constant(L, np, &nr);
     tb_op op = tb_op_from_name(op_type, strlen(op_type));
+    if (ms && !ms_domain_op(op))
+        return node_fail(L->err, &nr, "unsupported op '%s' in domain 'com.microsoft'", op_type);
     if (op == TB_OP_NONE) return node_fail(L->err, &nr, "unsupported op '%s'", op_type);
+    if (!ms && ms_domain_op(op))
+        return node_fail(L->err, &nr, "op '%s' is in domain 'com.microsoft', not the default domain", op_type);
 
     /* Inputs: "" is an omitted optional input (-1); trailing ones are dropped. */
     size_t n_in = np->n_input;

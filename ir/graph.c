@@ -213,6 +213,29 @@ int tb_graph_add_const(tb_graph *g, const char *name, tb_dtype dtype, int rank,
     return id;
 }
 
+int tb_graph_derived_const(tb_graph *g, int owner, const char *suffix, tb_dtype dtype, int rank,
+                           const int64_t *dims, const void *data) {
+    TB_ASSERT(owner >= 0 && owner < g->n_values && rank >= 0 && rank <= TB_MAX_RANK);
+    const char *base = g->values[owner].name ? g->values[owner].name : "";
+    size_t len = strlen(base) + strlen(suffix) + 24;
+    char *name = tb_alloc(g->pool, len);
+    snprintf(name, len, "%s.%s", base, suffix);
+    for (int k = 1;; k++) {
+        int id = tb_graph_find_value(g, name);
+        if (id < 0) return tb_graph_add_const(g, name, dtype, rank, dims, data);
+        tb_value *v = &g->values[id];
+        int same = v->data && v->producer < 0 && v->dtype == dtype && v->rank == rank;
+        for (int i = 0; same && i < rank; i++) same = v->dims[i] == dims[i];
+        if (same) {
+            /* Found again: refresh the data (the operands may have changed since). */
+            if (tb_value_bytes(v)) memcpy(v->data, data, tb_value_bytes(v));
+            return id;
+        }
+        /* The name is taken by something else: try "<owner>.<suffix>.<k>". */
+        snprintf(name, len, "%s.%s.%d", base, suffix, k);
+    }
+}
+
 int tb_graph_add_node(tb_graph *g, tb_op op, const char *name, int n_inputs,
                       const int *inputs, int n_outputs) {
     TB_ASSERT(n_inputs <= TB_MAX_IO && n_outputs <= TB_MAX_IO);

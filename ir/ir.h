@@ -99,7 +99,8 @@ typedef struct tb_value_s {
 } tb_value;
 
 /* ---- nodes ---------------------------------------------------------------- */
-#define TB_MAX_IO 16
+/* 32: QLinearConcat takes 2 + 3 inputs per concatenated tensor. */
+#define TB_MAX_IO 32
 typedef struct {
     tb_op op;
     const char *name;    /* the ONNX node name, for diagnostics; may be "" */
@@ -138,6 +139,13 @@ int tb_graph_add_input(tb_graph *g, const char *name, tb_dtype dtype, int rank, 
 /* Constant: copies data (dense, row-major, tb_numel*size bytes). */
 int tb_graph_add_const(tb_graph *g, const char *name, tb_dtype dtype, int rank,
                        const int64_t *dims, const void *data);
+/* A constant that lowering computes from a node's constant operands
+ * (requantization multipliers, lookup tables): the value named
+ * "<name of value owner>.<suffix>", created on first use and found again
+ * afterwards (its data is refreshed, so it always matches the operands it
+ * was derived from). Returns its value id. */
+int tb_graph_derived_const(tb_graph *g, int owner, const char *suffix, tb_dtype dtype, int rank,
+                           const int64_t *dims, const void *data);
 /* Node with fresh output values (dtype NONE until shape inference). */
 int tb_graph_add_node(tb_graph *g, tb_op op, const char *name, int n_inputs,
                       const int *inputs, int n_outputs);

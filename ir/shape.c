@@ -184,6 +184,7 @@ static int want_io(tb_graph *g, int node, int in_lo, int in_hi, int out_lo, int 
                 DT(TB_U16) | DT(TB_U32) | DT(TB_U64))
 #define DT_BOOL DT(TB_BOOL)
 #define DT_ANY (~0u)
+#define DT_Q8 (DT(TB_I8) | DT(TB_U8))
 
 static int want_dtype(tb_graph *g, int node, int i, unsigned mask, tb_error *err) {
     const tb_value *v = in(g, node, i);
@@ -545,42 +546,48 @@ static void canonicalise_geom(tb_graph *g, int node, const geom *o) {
 
 /* ---- convolution, dense, pooling -------------------------------------- */
 
-static int shape_conv(tb_graph *g, int node, tb_error *err) {
-    if (want_io(g, node, 2, 3, 1, 1, err)) return 1;
-    tb_value *x = in(g, node, 0), *w = in(g, node, 1), *b = in(g, node, 2);
+/* Conv's rule with x, w and the optional bias at inputs xi, wi, bi (QLinearConv
+ * and ConvInteger have their operands elsewhere); dtypes are checked by the caller. */
+static int conv_out(tb_graph *g, int node, int xi, int wi, int bi, tb_dtype out, tb_error *err) {
+    tb_value *x = in(g, node, xi), *w = in(g, node, wi), *b = in(g, node, bi);
     if (x->rank == 5) FAIL("3-D Conv is not supported");
-    if (x->rank != 3 && x->rank != 4) FAIL("input 0 has rank %d, expected 3 (1-D Conv) or 4 (2-D Conv)", x->rank);
-    if (want_rank(g, node, 1, x->rank, x->rank, err) || want_rank(g, node, 2, 1, 1, err)) return 1;
-    for (int i = 0; i < 3; i++)
-        if (want_dtype(g, node, i, DT_F32, err)) return 1;
+    if (x->rank != 3 && x->rank != 4)
+        FAIL("input %d has rank %d, expected 3 (1-D Conv) or 4 (2-D Conv)", xi, x->rank);
+    if (want_rank(g, node, wi, x->rank, x->rank, err) || want_rank(g, node, bi, 1, 1, err)) return 1;
     int64_t group;
     if (attr_int(g, node, "group", 1, &group, err)) return 1;
     int64_t C = x->dims[1], M = w->dims[0];
     if (group < 1 || group > DIM_MAX) FAIL("group %lld must be >= 1", (long long)group);
     if (C % group) FAIL("input channels (%lld) are not divisible by group (%lld)", (long long)C, (long long)group);
     if (w->dims[1] != C / group)
-        FAIL("input 1 has %lld input channels per group, expected %lld (%lld channels / group %lld)",
+        FAIL("input %d has %lld input channels per group, expected %lld (%lld channels / group %lld)", wi,
              (long long)w->dims[1], (long long)(C / group), (long long)C, (long long)group);
     if (M % group) FAIL("output channels (%lld) are not divisible by group (%lld)", (long long)M, (long long)group);
     if (b && b->dims[0] != M)
-        FAIL("input 2 (bias) has %lld values, expected %lld (output channels)", (long long)b->dims[0], (long long)M);
+        FAIL("input %d (bias) has %lld values, expected %lld (output channels)", bi, (long long)b->dims[0],
+             (long long)M);
     geom o;
     int nsp = x->rank - 2;
     if (resolve_geom(g, node, x->dims + 2, nsp, w->dims + 2, 0, 0, &o, err)) return 1;
     int64_t od[4] = {x->dims[0], M, o.out[0], nsp > 1 ? o.out[1] : 0};
-    if (set_out(g, node, 0, TB_F32, x->rank, od, err)) return 1;
+    if (set_out(g, node, 0, out, x->rank, od, err)) return 1;
     canonicalise_geom(g, node, &o);
     return 0;
 }
 
-static int pool(tb_graph *g, int node, int is_max, tb_error *err) {
-    if (want_io(g, node, 1, 1, 1, is_max ? 2 : 1, err)) return 1;
-    /* MaxPool's second output (Indices, opset 8+) is optional. */
-    if (present_out(g, node, 1)) FAIL("the Indices output of MaxPool is not supported");
+static int shape_conv(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 2, 3, 1, 1, err)) return 1;
+    for (int i = 0; i < 3; i++)
+        if (want_dtype(g, node, i, DT_F32, err)) return 1;
+    return conv_out(g, node, 0, 1, 2, TB_F32, err);
+}
+
+/* Pooling's rule on input 0 (also QLinearAveragePool's X, whose quantization
+ * parameters follow it); the dtype is checked by the caller. */
+static int pool_out(tb_graph *g, int node, int is_max, tb_dtype out, tb_error *err) {
     tb_value *x = in(g, node, 0);
     if (x->rank == 5) FAIL("3-D pooling is not supported");
     if (x->rank != 3 && x->rank != 4) FAIL("input 0 has rank %d, expected 3 (1-D pooling) or 4 (2-D pooling)", x->rank);
-    if (want_dtype(g, node, 0, DT_F32, err)) return 1;
     int ceil_mode, cip;
     if (attr_bool(g, node, "ceil_mode", 0, &ceil_mode, err)) return 1;
     if (!is_max && attr_bool(g, node, "count_include_pad", 0, &cip, err)) return 1;
@@ -589,9 +596,18 @@ static int pool(tb_graph *g, int node, int is_max, tb_error *err) {
     int nsp = x->rank - 2;
     if (resolve_geom(g, node, x->dims + 2, nsp, NULL, ceil_mode, 1, &o, err)) return 1;
     int64_t od[4] = {x->dims[0], x->dims[1], o.out[0], nsp > 1 ? o.out[1] : 0};
-    if (set_out(g, node, 0, TB_F32, x->rank, od, err)) return 1;
+    if (set_out(g, node, 0, out, x->rank, od, err)) return 1;
     canonicalise_geom(g, node, &o);
     return 0;
+}
+
+static int pool(tb_graph *g, int node, int is_max, tb_error *err) {
+    if (want_io(g, node, 1, 1, 1, is_max ? 2 : 1, err)) return 1;
+    /* MaxPool's second output (Indices, opset 8+) is optional. */
+    if (present_out(g, node, 1)) FAIL("the Indices output of MaxPool is not supported");
+    /* MaxPool also runs on int8 / uint8 (quantized graphs). */
+    if (want_dtype(g, node, 0, is_max ? DT_F32 | DT_Q8 : DT_F32, err)) return 1;
+    return pool_out(g, node, is_max, in(g, node, 0)->dtype, err);
 }
 
 static int shape_maxpool(tb_graph *g, int node, tb_error *err) { return pool(g, node, 1, err); }
@@ -609,19 +625,18 @@ static int global_pool(tb_graph *g, int node, tb_error *err) {
 static int shape_globalavgpool(tb_graph *g, int node, tb_error *err) { return global_pool(g, node, err); }
 static int shape_globalmaxpool(tb_graph *g, int node, tb_error *err) { return global_pool(g, node, err); }
 
-static int shape_gemm(tb_graph *g, int node, tb_error *err) {
-    if (want_io(g, node, 2, 3, 1, 1, err)) return 1;
-    for (int i = 0; i < 3; i++)
-        if (want_dtype(g, node, i, DT_F32, err)) return 1;
-    if (want_rank(g, node, 0, 2, 2, err) || want_rank(g, node, 1, 2, 2, err) ||
-        want_rank(g, node, 2, 0, 2, err))
+/* Gemm's rule on A, B and the optional C at inputs ai, bi, ci (QGemm has its
+ * operands elsewhere); dtypes are checked by the caller. */
+static int gemm_out(tb_graph *g, int node, int ai, int bi, int ci, tb_dtype out, tb_error *err) {
+    if (want_rank(g, node, ai, 2, 2, err) || want_rank(g, node, bi, 2, 2, err) ||
+        want_rank(g, node, ci, 0, 2, err))
         return 1;
     int ta, tb;
     float alpha, beta;
     if (attr_bool(g, node, "transA", 0, &ta, err) || attr_bool(g, node, "transB", 0, &tb, err) ||
         attr_float(g, node, "alpha", 1, &alpha, err) || attr_float(g, node, "beta", 1, &beta, err))
         return 1;
-    tb_value *a = in(g, node, 0), *b = in(g, node, 1), *c = in(g, node, 2);
+    tb_value *a = in(g, node, ai), *b = in(g, node, bi), *c = in(g, node, ci);
     int64_t M = a->dims[ta], K = a->dims[!ta], Kb = b->dims[tb], N = b->dims[!tb];
     if (K != Kb)
         FAIL("inner dimensions differ: A%s gives K = %lld, B%s gives K = %lld", ta ? "^T" : "", (long long)K,
@@ -633,24 +648,31 @@ static int shape_gemm(tb_graph *g, int node, tb_error *err) {
         int64_t bd[TB_MAX_RANK];
         if (tb_broadcast_shape(c->rank, c->dims, 2, od, &r, bd) || bd[0] != M || bd[1] != N) {
             char s1[SHAPE_BUF];
-            FAIL("input 2 (C) of shape %s does not broadcast to [%lld,%lld]",
+            FAIL("input %d (C) of shape %s does not broadcast to [%lld,%lld]", ci,
                  fmt_shape(s1, sizeof s1, c->rank, c->dims), (long long)M, (long long)N);
         }
     }
-    return set_out(g, node, 0, TB_F32, 2, od, err);
+    return set_out(g, node, 0, out, 2, od, err);
 }
 
-static int shape_matmul(tb_graph *g, int node, tb_error *err) {
-    if (want_io(g, node, 2, 2, 1, 1, err)) return 1;
-    if (want_dtype(g, node, 0, DT_F32, err) || want_dtype(g, node, 1, DT_F32, err)) return 1;
-    if (want_rank(g, node, 0, 1, TB_MAX_RANK, err) || want_rank(g, node, 1, 1, TB_MAX_RANK, err)) return 1;
-    tb_value *a = in(g, node, 0), *b = in(g, node, 1);
+static int shape_gemm(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 2, 3, 1, 1, err)) return 1;
+    for (int i = 0; i < 3; i++)
+        if (want_dtype(g, node, i, DT_F32, err)) return 1;
+    return gemm_out(g, node, 0, 1, 2, TB_F32, err);
+}
+
+/* MatMul's rule on inputs ai and bi (QLinearMatMul's b is input 3). */
+static int matmul_out(tb_graph *g, int node, int ai, int bi, tb_dtype out, tb_error *err) {
+    if (want_rank(g, node, ai, 1, TB_MAX_RANK, err) || want_rank(g, node, bi, 1, TB_MAX_RANK, err)) return 1;
+    tb_value *a = in(g, node, ai), *b = in(g, node, bi);
     /* numpy matmul: a 1-D A is [1,K] (the 1 is dropped from the result), a
      * 1-D B is [K,1] (likewise); leading dims broadcast. */
     int64_t K = a->dims[a->rank - 1];
     int64_t Kb = b->rank == 1 ? b->dims[0] : b->dims[b->rank - 2];
     if (K != Kb)
-        FAIL("inner dimensions differ: input 0 has K = %lld, input 1 has K = %lld", (long long)K, (long long)Kb);
+        FAIL("inner dimensions differ: input %d has K = %lld, input %d has K = %lld", ai, (long long)K, bi,
+             (long long)Kb);
     int ra = a->rank >= 2 ? a->rank - 2 : 0, rb = b->rank >= 2 ? b->rank - 2 : 0;
     int r;
     int64_t od[TB_MAX_RANK + 2];
@@ -661,7 +683,13 @@ static int shape_matmul(tb_graph *g, int node, tb_error *err) {
     }
     if (a->rank >= 2) od[r++] = a->dims[a->rank - 2];
     if (b->rank >= 2) od[r++] = b->dims[b->rank - 1];
-    return set_out(g, node, 0, TB_F32, r, od, err);
+    return set_out(g, node, 0, out, r, od, err);
+}
+
+static int shape_matmul(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 2, 2, 1, 1, err)) return 1;
+    if (want_dtype(g, node, 0, DT_F32, err) || want_dtype(g, node, 1, DT_F32, err)) return 1;
+    return matmul_out(g, node, 0, 1, TB_F32, err);
 }
 
 static int shape_batchnorm(tb_graph *g, int node, tb_error *err) {
@@ -1344,7 +1372,7 @@ static int shape_concat(tb_graph *g, int node, tb_error *err) {
             if (d != axis && v->dims[d] != x->dims[d])
                 FAIL("input %d has dim %d = %lld, expected %lld (only axis %d may differ)", i, d,
                      (long long)v->dims[d], (long long)x->dims[d], axis);
-        od[axis] += v->dims[axis]; /* each <= 2^31-1: no overflow over 16 inputs */
+        od[axis] += v->dims[axis]; /* each <= 2^31-1: no overflow over TB_MAX_IO inputs */
     }
     return set_out(g, node, 0, x->dtype, x->rank, od, err);
 }
@@ -1807,6 +1835,242 @@ static int shape_range(tb_graph *g, int node, tb_error *err) {
         count = (int64_t)c;
     }
     return set_out(g, node, 0, t, 1, &count, err);
+}
+
+/* ---- quantized operators (issue 5) ---------------------------------------
+ * ONNX QuantizeLinear / DequantizeLinear / QLinearConv / QLinearMatMul /
+ * ConvInteger / MatMulInteger and the com.microsoft QGemm, QLinearAdd,
+ * QLinearConcat, QLinearGlobalAveragePool, QLinearAveragePool, QLinearSigmoid.
+ * A scale is f32, a zero point int8 / uint8 (int32 for DequantizeLinear of
+ * int32); a pair holds one value (per tensor) or, where `channels` > 0, one
+ * per channel. Lowering reads them as constants; inference only checks them. */
+
+/* Scale at input si and the optional zero point at zi (-1: none). channels:
+ * the per-channel count a 1-D pair may have, or 0 (per tensor only).
+ * zmask: the zero point's allowed dtypes. */
+static int quant_pair(tb_graph *g, int node, int si, int zi, int64_t channels, unsigned zmask, tb_error *err) {
+    const tb_value *s = in(g, node, si), *z = zi >= 0 ? in(g, node, zi) : NULL;
+    if (!s) FAIL("input %d (scale) is required but missing", si);
+    if (want_dtype(g, node, si, DT_F32, err) || (z && want_dtype(g, node, zi, zmask, err))) return 1;
+    int64_t ns = tb_value_numel(s);
+    if (s->rank > 1 || !(ns == 1 || (channels > 0 && s->rank == 1 && ns == channels))) {
+        char b[SHAPE_BUF];
+        if (channels > 0)
+            FAIL("input %d (scale) has shape %s, expected one value or [%lld] (one per channel)", si,
+                 fmt_shape(b, sizeof b, s->rank, s->dims), (long long)channels);
+        FAIL("input %d (scale) has shape %s, expected a scalar (per-tensor quantization)", si,
+             fmt_shape(b, sizeof b, s->rank, s->dims));
+    }
+    if (z && (z->rank != s->rank || tb_value_numel(z) != ns)) {
+        char b1[SHAPE_BUF], b2[SHAPE_BUF];
+        FAIL("input %d (zero point) has shape %s but its scale (input %d) has shape %s", zi,
+             fmt_shape(b1, sizeof b1, z->rank, z->dims), si, fmt_shape(b2, sizeof b2, s->rank, s->dims));
+    }
+    return 0;
+}
+
+/* The com.microsoft ops have optional operands in the middle: want_io only
+ * checks the leading ones, this checks the inputs listed in `required`. */
+static int want_present(tb_graph *g, int node, int n, const int *required, tb_error *err) {
+    for (int k = 0; k < n; k++)
+        if (!in(g, node, required[k])) FAIL("input %d is required but missing", required[k]);
+    return 0;
+}
+
+/* The int8 / uint8 dtype a quantized output takes from its zero point at
+ * input zi, or from input xi when the zero point is omitted. */
+static tb_dtype zero_point_dtype(tb_graph *g, int node, int zi, int xi) {
+    const tb_value *z = in(g, node, zi);
+    return z ? z->dtype : in(g, node, xi)->dtype;
+}
+
+/* QuantizeLinear / DequantizeLinear: x, scale, zero point; per-axis when
+ * the scale is 1-D with more than one value (axis, default 1). */
+static int linear_quant(tb_graph *g, int node, int dequant, tb_error *err) {
+    if (want_io(g, node, 2, 3, 1, 1, err)) return 1;
+    tb_value *x = in(g, node, 0), *s = in(g, node, 1), *z = in(g, node, 2);
+    if (want_dtype(g, node, 0, dequant ? DT_Q8 | DT(TB_I32) : DT_F32, err)) return 1;
+    int64_t axis_len = 0;
+    if (s->rank == 1 && s->dims[0] != 1) {
+        int64_t a;
+        int axis;
+        if (attr_int(g, node, "axis", 1, &a, err) || norm_axis(g, node, a, x->rank, "axis", err, &axis)) return 1;
+        axis_len = x->dims[axis];
+    }
+    if (quant_pair(g, node, 1, 2, axis_len, dequant ? DT(x->dtype) : DT_Q8, err)) return 1;
+    if (dequant) return set_out(g, node, 0, TB_F32, x->rank, x->dims, err);
+    /* Without a zero point the output is uint8 (ONNX). */
+    return set_out(g, node, 0, z ? z->dtype : TB_U8, x->rank, x->dims, err);
+}
+
+static int shape_quantizelinear(tb_graph *g, int node, tb_error *err) { return linear_quant(g, node, 0, err); }
+static int shape_dequantizelinear(tb_graph *g, int node, tb_error *err) { return linear_quant(g, node, 1, err); }
+
+/* QLinearConv(x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B?). */
+static int shape_qlinearconv(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 8, 9, 1, 1, err)) return 1;
+    if (want_dtype(g, node, 0, DT_Q8, err) || want_dtype(g, node, 3, DT_Q8, err) ||
+        want_dtype(g, node, 8, DT(TB_I32), err))
+        return 1;
+    if (want_rank(g, node, 3, 1, TB_MAX_RANK, err)) return 1;
+    if (quant_pair(g, node, 1, 2, 0, DT(in(g, node, 0)->dtype), err) ||
+        quant_pair(g, node, 4, 5, in(g, node, 3)->dims[0], DT(in(g, node, 3)->dtype), err) ||
+        quant_pair(g, node, 6, 7, 0, DT_Q8, err))
+        return 1;
+    return conv_out(g, node, 0, 3, 8, in(g, node, 7)->dtype, err);
+}
+
+/* ConvInteger(x, w, x_zp?, w_zp?) -> int32. */
+static int shape_convinteger(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 2, 4, 1, 1, err)) return 1;
+    if (want_dtype(g, node, 0, DT_Q8, err) || want_dtype(g, node, 1, DT_Q8, err) ||
+        want_rank(g, node, 1, 1, TB_MAX_RANK, err))
+        return 1;
+    const tb_value *xz = in(g, node, 2), *wz = in(g, node, 3), *w = in(g, node, 1);
+    if (xz && (want_same_dtype(g, node, 0, 2, err) || input_scalar(g, node, 2, "x_zero_point", 0, err))) return 1;
+    if (wz) {
+        if (want_same_dtype(g, node, 1, 3, err)) return 1;
+        if (wz->rank > 1 || (tb_value_numel(wz) != 1 && tb_value_numel(wz) != w->dims[0]))
+            FAIL("input 3 (w_zero_point) must hold one value or one per output channel (%lld)", (long long)w->dims[0]);
+    }
+    return conv_out(g, node, 0, 1, -1, TB_I32, err);
+}
+
+/* QLinearMatMul(a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp): b's
+ * parameters per tensor or per column. */
+static int shape_qlinearmatmul(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 8, 8, 1, 1, err)) return 1;
+    if (want_dtype(g, node, 0, DT_Q8, err) || want_dtype(g, node, 3, DT_Q8, err) ||
+        want_rank(g, node, 3, 1, TB_MAX_RANK, err))
+        return 1;
+    const tb_value *b = in(g, node, 3);
+    if (quant_pair(g, node, 1, 2, 0, DT(in(g, node, 0)->dtype), err) ||
+        quant_pair(g, node, 4, 5, b->rank >= 2 ? b->dims[b->rank - 1] : 0, DT(b->dtype), err) ||
+        quant_pair(g, node, 6, 7, 0, DT_Q8, err))
+        return 1;
+    return matmul_out(g, node, 0, 3, in(g, node, 7)->dtype, err);
+}
+
+/* MatMulInteger(a, b, a_zp?, b_zp?) -> int32; a_zp per tensor, b_zp per
+ * tensor or per column. */
+static int shape_matmulinteger(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 2, 4, 1, 1, err)) return 1;
+    if (want_dtype(g, node, 0, DT_Q8, err) || want_dtype(g, node, 1, DT_Q8, err) ||
+        want_rank(g, node, 1, 1, TB_MAX_RANK, err))
+        return 1;
+    const tb_value *az = in(g, node, 2), *bz = in(g, node, 3), *b = in(g, node, 1);
+    if (az && (want_same_dtype(g, node, 0, 2, err) || input_scalar(g, node, 2, "a_zero_point", 0, err))) return 1;
+    if (bz) {
+        int64_t cols = b->dims[b->rank - 1];
+        if (want_same_dtype(g, node, 1, 3, err)) return 1;
+        if (bz->rank > 1 || (tb_value_numel(bz) != 1 && (b->rank < 2 || tb_value_numel(bz) != cols)))
+            FAIL("input 3 (b_zero_point) must hold one value or one per column of b (%lld)", (long long)cols);
+    }
+    return matmul_out(g, node, 0, 1, TB_I32, err);
+}
+
+/* com.microsoft QGemm(A, a_scale, a_zp, B, b_scale, b_zp, C?, y_scale?, y_zp?):
+ * alpha, transA, transB; C is int32. Without y_scale the output would be
+ * float, which tyboxc does not run: y_scale is required. */
+static int shape_qgemm(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 6, 9, 1, 1, err)) return 1;
+    if (!in(g, node, 7)) FAIL("input 7 (y_scale) is required: a float QGemm output is not supported");
+    if (want_dtype(g, node, 0, DT_Q8, err) || want_dtype(g, node, 3, DT_Q8, err) ||
+        want_dtype(g, node, 6, DT(TB_I32), err) || want_rank(g, node, 3, 2, 2, err))
+        return 1;
+    if (tb_node_attr(NODE(g, node), "beta")) FAIL("attribute 'beta' does not exist on QGemm");
+    int tb;
+    if (attr_bool(g, node, "transB", 0, &tb, err)) return 1;
+    const tb_value *b = in(g, node, 3);
+    if (quant_pair(g, node, 1, 2, 0, DT(in(g, node, 0)->dtype), err) ||
+        quant_pair(g, node, 4, 5, b->dims[!tb], DT(b->dtype), err) ||
+        quant_pair(g, node, 7, 8, 0, DT_Q8, err))
+        return 1;
+    return gemm_out(g, node, 0, 3, 6, zero_point_dtype(g, node, 8, 0), err);
+}
+
+/* com.microsoft QLinearAdd(A, A_scale, A_zp?, B, B_scale, B_zp?, C_scale, C_zp?):
+ * numpy broadcasting; A and B share the int8 / uint8 dtype. */
+static int shape_qlinearadd(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 1, 8, 1, 1, err) || want_present(g, node, 5, (int[]){0, 1, 3, 4, 6}, err)) return 1;
+    if (want_dtype(g, node, 0, DT_Q8, err) || want_same_dtype(g, node, 0, 3, err)) return 1;
+    unsigned t = DT(in(g, node, 0)->dtype);
+    if (quant_pair(g, node, 1, 2, 0, t, err) || quant_pair(g, node, 4, 5, 0, t, err) ||
+        quant_pair(g, node, 6, 7, 0, t, err))
+        return 1;
+    tb_value *a = in(g, node, 0), *b = in(g, node, 3);
+    int r;
+    int64_t od[TB_MAX_RANK];
+    if (tb_broadcast_shape(a->rank, a->dims, b->rank, b->dims, &r, od)) {
+        char s1[SHAPE_BUF], s2[SHAPE_BUF];
+        FAIL("inputs of shapes %s and %s are not broadcast-compatible", fmt_shape(s1, sizeof s1, a->rank, a->dims),
+             fmt_shape(s2, sizeof s2, b->rank, b->dims));
+    }
+    return set_out(g, node, 0, a->dtype, r, od, err);
+}
+
+/* com.microsoft QLinearConcat(Y_scale, Y_zp, X0, X0_scale, X0_zp, X1, ...): axis. */
+static int shape_qlinearconcat(tb_graph *g, int node, tb_error *err) {
+    const tb_node *n = NODE(g, node);
+    if (want_io(g, node, 5, TB_MAX_IO, 1, 1, err)) return 1;
+    if ((n->n_inputs - 2) % 3)
+        FAIL("expected Y_scale, Y_zero_point and (X, X_scale, X_zero_point) triples, got %d inputs", n->n_inputs);
+    for (int i = 0; i < n->n_inputs; i++)
+        if (n->inputs[i] < 0) FAIL("input %d is missing", i);
+    if (want_dtype(g, node, 2, DT_Q8, err)) return 1;
+    tb_value *x = in(g, node, 2);
+    if (quant_pair(g, node, 0, 1, 0, DT(x->dtype), err)) return 1;
+    if (!tb_node_attr(n, "axis")) FAIL("attribute 'axis' is required");
+    int64_t a;
+    int axis;
+    if (attr_int(g, node, "axis", 0, &a, err) || norm_axis(g, node, a, x->rank, "axis", err, &axis)) return 1;
+    int64_t od[TB_MAX_RANK];
+    for (int d = 0; d < x->rank; d++) od[d] = x->dims[d];
+    od[axis] = 0;
+    for (int i = 2; i < n->n_inputs; i += 3) {
+        tb_value *v = in(g, node, i);
+        if (want_same_dtype(g, node, 2, i, err) || quant_pair(g, node, i + 1, i + 2, 0, DT(x->dtype), err))
+            return 1;
+        if (v->rank != x->rank) FAIL("input %d has rank %d, expected %d", i, v->rank, x->rank);
+        for (int d = 0; d < x->rank; d++)
+            if (d != axis && v->dims[d] != x->dims[d])
+                FAIL("input %d has dim %d = %lld, expected %lld (only axis %d may differ)", i, d,
+                     (long long)v->dims[d], (long long)x->dims[d], axis);
+        od[axis] += v->dims[axis]; /* each <= 2^31-1: no overflow over TB_MAX_IO inputs */
+    }
+    return set_out(g, node, 0, x->dtype, x->rank, od, err);
+}
+
+/* com.microsoft pooling and sigmoid: X, x_scale, x_zp, y_scale, y_zp?; the
+ * output keeps X's dtype. channels_last (NHWC) is not supported. */
+static int q_unary_io(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 1, 5, 1, 1, err) || want_present(g, node, 3, (int[]){0, 1, 3}, err) ||
+        want_dtype(g, node, 0, DT_Q8, err))
+        return 1;
+    unsigned t = DT(in(g, node, 0)->dtype);
+    if (quant_pair(g, node, 1, 2, 0, t, err) || quant_pair(g, node, 3, 4, 0, t, err)) return 1;
+    int cl;
+    if (attr_bool(g, node, "channels_last", 0, &cl, err)) return 1;
+    if (cl) FAIL("channels_last=1 is not supported (only NCHW)");
+    return 0;
+}
+
+static int shape_qlinearglobalavgpool(tb_graph *g, int node, tb_error *err) {
+    if (q_unary_io(g, node, err) || want_rank(g, node, 0, 3, 4, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    int64_t od[TB_MAX_RANK];
+    for (int i = 0; i < x->rank; i++) od[i] = i < 2 ? x->dims[i] : 1;
+    return set_out(g, node, 0, x->dtype, x->rank, od, err);
+}
+
+static int shape_qlinearavgpool(tb_graph *g, int node, tb_error *err) {
+    if (q_unary_io(g, node, err)) return 1;
+    return pool_out(g, node, 0, in(g, node, 0)->dtype, err);
+}
+
+static int shape_qlinearsigmoid(tb_graph *g, int node, tb_error *err) {
+    if (q_unary_io(g, node, err)) return 1;
+    return same_out(g, node, 0, in(g, node, 0), err);
 }
 
 /* ---- dispatch ----------------------------------------------------------- */

@@ -178,6 +178,74 @@ enum { TB_PAD_CONSTANT, TB_PAD_REFLECT, TB_PAD_EDGE };
  * Float to integer truncates toward zero, as C and numpy astype do. */
 #define TB_CAST_PARAMS(I, F, A) I(count) I(from) I(to)
 
+/* ---- quantized kernels (issue 5): TFLite / gemmlowp integer arithmetic ----
+ * Element type codes are ONNX's: 2 uint8, 3 int8, 6 int32. A real multiplier
+ * M > 0 is stored as a 32-bit fixed-point multiplier m in [2^30, 2^31) and a
+ * shift, M = m * 2^(shift - 31); per output channel the requantization data is
+ * int32_t rq[c][2] = {m, shift} (one row when per tensor). act_min / act_max
+ * are the output's clamp in its integer domain (a fused Relu / Clip, or the
+ * dtype's range). The integer kernels (qconv.c, qelementwise.c) use no float
+ * at all; quantize.c holds the float <-> integer conversions. */
+
+/* QLinearConv / ConvInteger, 1-D or 2-D (H = 1), NCHW, grouped: acc = bias[oc]
+ * + sum (x - x_zero) * (w - w_zero) over the window (padding contributes 0,
+ * i.e. reads x_zero); y = clamp(y_zero + requantize(acc, rq[oc or 0]),
+ * act_min, act_max), or y = acc (int32) when y_dtype is 6 (rq unused). */
+#define TB_QCONV_PARAMS(I, F, A) \
+    I(n) I(c_in) I(h_in) I(w_in) I(c_out) I(h_out) I(w_out) \
+    I(k_h) I(k_w) I(stride_h) I(stride_w) I(dil_h) I(dil_w) \
+    I(pad_top) I(pad_left) I(group) I(x_dtype) I(w_dtype) I(y_dtype) \
+    I(x_zero) I(w_zero) I(y_zero) I(act_min) I(act_max) I(per_channel)
+
+/* QLinearMatMul / QGemm / MatMulInteger: for each batch index (as in
+ * tb_matmul_f32), y[i,j] from acc = c[i * c_stride_m + j * c_stride_n] (c may
+ * be NULL) + sum_k (a[i * a_stride_m + k * a_stride_k] - a_zero) *
+ * (b[k * b_stride_k + j * b_stride_n] - b_zero), requantized with rq[j] when
+ * per_channel else rq[0], as in tb_qconv (y_dtype 6: y = acc). */
+#define TB_QMATMUL_PARAMS(I, F, A) \
+    I(m) I(n) I(k) I(a_stride_m) I(a_stride_k) I(b_stride_k) I(b_stride_n) \
+    I(c_stride_m) I(c_stride_n) I(a_dtype) I(b_dtype) I(y_dtype) \
+    I(a_zero) I(b_zero) I(y_zero) I(act_min) I(act_max) I(per_channel) \
+    I(batch_rank) A(batch_dims) A(a_batch_strides) A(b_batch_strides)
+
+/* QLinearAdd with numpy broadcasting (strides as in tb_binary_f32), TFLite's
+ * scheme: each input is centred, shifted left by left_shift (20) and rescaled
+ * to a common scale (a_mult/a_shift, b_mult/b_shift: s_in / (2 max(s_a, s_b)));
+ * the sum is rescaled to the output (y_mult/y_shift: 2 max(s_a, s_b) /
+ * (2^left_shift s_y)), offset by y_zero and clamped. */
+#define TB_QADD_PARAMS(I, F, A) \
+    I(dtype) I(count) I(rank) I(left_shift) I(a_zero) I(b_zero) I(y_zero) \
+    I(a_mult) I(a_shift) I(b_mult) I(b_shift) I(y_mult) I(y_shift) I(act_min) I(act_max) \
+    A(dims) A(a_strides) A(b_strides)
+
+/* Rescale a block, for QLinearConcat: x is [outer, inner]; y[o * y_inner +
+ * y_offset + i] = clamp(y_zero + requantize(x[o * inner + i] - x_zero, mult,
+ * shift)) over the dtype's range (the fixed-point multiplier where TFLite's
+ * reference concatenation uses float). */
+#define TB_QRESCALE_PARAMS(I, F, A) \
+    I(dtype) I(outer) I(inner) I(y_inner) I(y_offset) I(x_zero) I(y_zero) I(mult) I(shift)
+
+/* MaxPool on int8 / uint8 (tb_qmaxpool: dtype only) and QLinearAveragePool /
+ * QLinearGlobalAveragePool (tb_qavgpool): geometry as tb_pool_params; a window
+ * of cnt elements (clipped as in tb_avgpool_f32) gives y = clamp(y_zero +
+ * requantize(sum (x - x_zero), rq[cnt - rq_first])): rq holds s_x / (cnt s_y)
+ * for every count from rq_first to k_h * k_w, so the division is exact. */
+#define TB_QPOOL_PARAMS(I, F, A) \
+    I(n) I(c) I(h_in) I(w_in) I(h_out) I(w_out) I(k_h) I(k_w) \
+    I(stride_h) I(stride_w) I(dil_h) I(dil_w) I(pad_top) I(pad_left) \
+    I(pad_bottom) I(pad_right) I(count_include_pad) I(dtype) I(x_zero) I(y_zero) I(rq_first)
+
+/* Lookup table on int8 / uint8: y[i] = table[x[i] as a uint8 bit pattern]
+ * (QLinearSigmoid; the 256 entries are computed at compile time). */
+#define TB_LUT_PARAMS(I, F, A) I(count)
+
+/* QuantizeLinear (tb_quantize_f32: y = saturate(round_half_even(x / scale) +
+ * zero)) and DequantizeLinear (tb_dequantize_f32: y = (x - zero) * scale), x
+ * viewed as [outer, axis, inner] with scale / zero per axis index (axis = 1
+ * per tensor). dtype: the integer side's type (2, 3; or 6 to dequantize);
+ * zero may be NULL (0). */
+#define TB_QLINEAR_PARAMS(I, F, A) I(outer) I(axis) I(inner) I(dtype)
+
 /* ---- struct definitions from the lists above ---- */
 #define TB_RT_FIELD_I(name) int32_t name;
 #define TB_RT_FIELD_F(name) float name;
@@ -205,6 +273,13 @@ typedef TB_RT_STRUCT(TB_LAYERNORM_PARAMS) tb_layernorm_params;
 typedef TB_RT_STRUCT(TB_LRN_PARAMS) tb_lrn_params;
 typedef TB_RT_STRUCT(TB_GATHER_ELEMENTS_PARAMS) tb_gather_elements_params;
 typedef TB_RT_STRUCT(TB_TRILU_PARAMS) tb_trilu_params;
+typedef TB_RT_STRUCT(TB_QCONV_PARAMS) tb_qconv_params;
+typedef TB_RT_STRUCT(TB_QMATMUL_PARAMS) tb_qmatmul_params;
+typedef TB_RT_STRUCT(TB_QADD_PARAMS) tb_qadd_params;
+typedef TB_RT_STRUCT(TB_QRESCALE_PARAMS) tb_qrescale_params;
+typedef TB_RT_STRUCT(TB_QPOOL_PARAMS) tb_qpool_params;
+typedef TB_RT_STRUCT(TB_LUT_PARAMS) tb_lut_params;
+typedef TB_RT_STRUCT(TB_QLINEAR_PARAMS) tb_qlinear_params;
 
 /* ---- kernels ---- */
 void tb_conv_f32(const tb_conv_params *p, const float *x, const float *w, const float *b, float *y);
@@ -237,6 +312,59 @@ void tb_layernorm_stats_f32(const tb_layernorm_params *p, const float *x, float 
 void tb_lrn_f32(const tb_lrn_params *p, const float *x, float *y);
 void tb_gather_elements(const tb_gather_elements_params *p, const void *x, const void *indices, void *y);
 void tb_trilu(const tb_trilu_params *p, const void *x, const int64_t *k, void *y);
+
+void tb_qconv(const tb_qconv_params *p, const void *x, const void *w, const int32_t *bias,
+              const int32_t *rq, void *y);
+void tb_qmatmul(const tb_qmatmul_params *p, const void *a, const void *b, const int32_t *c,
+                const int32_t *rq, void *y);
+void tb_qadd(const tb_qadd_params *p, const void *a, const void *b, void *y);
+void tb_qrescale(const tb_qrescale_params *p, const void *x, void *y);
+void tb_qmaxpool(const tb_qpool_params *p, const void *x, void *y);
+void tb_qavgpool(const tb_qpool_params *p, const void *x, const int32_t *rq, void *y);
+void tb_lut8(const tb_lut_params *p, const void *x, const uint8_t *table, void *y);
+void tb_quantize_f32(const tb_qlinear_params *p, const float *x, const float *scale, const void *zero,
+                     void *y);
+void tb_dequantize_f32(const tb_qlinear_params *p, const void *x, const float *scale, const void *zero,
+                       float *y);
+
+/* ---- requantization helpers (gemmlowp semantics), shared by the kernels
+ * and their tests ---- */
+
+/* SaturatingRoundingDoublingHighMul: a * b / 2^31 rounded to nearest (the
+ * nudge then a truncating division: ties go toward +infinity), saturating
+ * the one overflow INT32_MIN * INT32_MIN. */
+static inline int32_t tb_srdhm(int32_t a, int32_t b)
+{
+    int64_t ab = (int64_t)a * b;
+    int64_t nudge = ab >= 0 ? (INT64_C(1) << 30) : 1 - (INT64_C(1) << 30);
+    if (a == INT32_MIN && b == INT32_MIN)
+        return INT32_MAX;
+    return (int32_t)((ab + nudge) / (INT64_C(1) << 31)); /* C division truncates */
+}
+
+/* RoundingDivideByPOT: x / 2^exponent (exponent in [0, 31]), ties away from
+ * zero. Assumes >> of a negative int32 is arithmetic, as on every target gcc
+ * and clang support. */
+static inline int32_t tb_rounding_shift(int32_t x, int32_t exponent)
+{
+    const int32_t mask = (int32_t)((UINT32_C(1) << exponent) - 1u);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* acc * M with M = multiplier * 2^(shift - 31), shift in [-31, 30] (TFLite's
+ * MultiplyByQuantizedMultiplier). For shift > 0 the left shift saturates to
+ * the int32 range instead of overflowing. */
+static inline int32_t tb_requantize(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    if (shift > 0) {
+        int64_t v = (int64_t)acc * ((int64_t)1 << shift);
+        acc = v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int32_t)v;
+        return tb_srdhm(acc, multiplier);
+    }
+    return tb_rounding_shift(tb_srdhm(acc, multiplier), -shift);
+}
 
 /* Shared by the window kernels: the indices t in [0, cnt) with
  * 0 <= base + t * step < len (step > 0), as [*lo, *hi), empty if *lo >= *hi. */

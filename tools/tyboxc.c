@@ -5,6 +5,7 @@
  * or a failed compile (one "error:" line), 2 on a bad command line.
  */
 #include "backend.h"
+#include "calibrate.h"
 #include "driver.h"
 #include "model_stats.h"
 #include "passes.h"
@@ -41,7 +42,18 @@ static const char usage[] =
     "                       (smallest L1 norm first)\n"
     "  --prune-layer NAME=RATIO  the same for one conv node (repeatable)\n"
     "  --prune-budget BYTES prune until the weights fit in BYTES (K and M suffixes)\n"
-    "  --calib FILE         representative inputs (raw float32 samples or .npy)\n"
+    "\n"
+    "int8 quantization (docs/quantization.md):\n"
+    "  --quantize int8      quantize after the float passes: int8 weights (per output\n"
+    "                       channel) and activations, integer-only kernels; ops without\n"
+    "                       an int8 form run in float (--report lists them)\n"
+    "  --calib FILE         representative inputs (raw float32 samples back to back, or\n"
+    "                       a float32 .npy [N, ...input shape]); needed by --quantize,\n"
+    "                       also read by --prune-budget\n"
+    "  --calib-method M     how ranges are set: minmax, percentile (99.99%) or mse\n"
+    "                       (default: " TB_CALIB_DEFAULT_METHOD ")\n"
+    "  --int8-io            the model takes and returns int8; model.h gives the scales\n"
+    "                       and zero points (default: float in and out)\n"
     "\n"
     "trainable classifier tail (docs/incremental.md):\n"
     "  --train-tail         keep the final dense layers float and trainable on the device\n"
@@ -57,6 +69,7 @@ static const char usage[] =
     "  --max-classes K      output classes the tail can learn (default: the model's)\n"
     "  --train-last-only    train only the last dense layer\n"
     "\n"
+    "other:\n"
     "  --list-ops           print the supported ONNX operators and exit\n"
     "  --list-passes        print the registered passes and exit\n"
     "  -h, --help           print this help and exit\n"
@@ -66,6 +79,7 @@ typedef struct {
     const char *input, *output, *prefix, *passes, *emit_ir, *print_after;
     int report, harness;
     int prune; /* a --prune* flag was given: prune-l1 joins the default pipeline */
+    int quantize, calib, calib_method, int8_io; /* --quantize int8 and the flags that need it */
     tb_pass_context ctx;
     int train_tail;
     tb_tail_options tail;
@@ -81,6 +95,7 @@ static const struct {
     {"--prune-layer", "prune-layer", 1},
     {"--prune-budget", "prune-budget", 1},
     {"--calib", "calib", 0},
+    {"--calib-method", "method", 0},
 };
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -121,6 +136,12 @@ static int pass_option_flag(int argc, char **argv, int *i, options *o) {
             exit(usage_error("the value of %s is too long", option_flags[k].flag));
         tb_pass_add_option(&o->ctx, kv);
         o->prune |= option_flags[k].prunes;
+        if (!strcmp(option_flags[k].key, "calib")) o->calib = 1;
+        if (!strcmp(option_flags[k].key, "method")) {
+            tb_calib_method m;
+            if (tb_calib_method_parse(val, &m)) exit(usage_error("unknown --calib-method '%s' (minmax, percentile or mse)", val));
+            o->calib_method = 1;
+        }
         return 1;
     }
     return 0;
@@ -233,6 +254,12 @@ static int parse_args(int argc, char **argv, options *o) {
             o->print_after = val;
         } else if (!strcmp(a, "--round-all-convs")) {
             tb_pass_add_option(&o->ctx, "round-all-convs=1");
+        } else if ((val = flag_value("--quantize", argc, argv, &i))) {
+            if (strcmp(val, "int8")) return usage_error("--quantize '%s': only int8 is supported", val);
+            o->quantize = 1;
+        } else if (!strcmp(a, "--int8-io")) {
+            tb_pass_add_option(&o->ctx, "int8-io=1");
+            o->int8_io = 1;
         } else if (!strcmp(a, "--report")) {
             o->report = 1;
         } else if (!strcmp(a, "--report=full")) {
@@ -251,7 +278,18 @@ static int parse_args(int argc, char **argv, options *o) {
             o->input = a;
         }
     }
+    if (o->quantize && !o->calib) return usage_error("%s", "--quantize needs calibration samples (--calib FILE)");
+    if (o->calib && !o->quantize && !o->prune) return usage_error("%s", "--calib is only used with --quantize (or --prune-budget)");
+    if ((o->calib_method || o->int8_io) && !o->quantize)
+        return usage_error("%s needs --quantize int8", o->int8_io ? "--int8-io" : "--calib-method");
     if (!o->passes) o->passes = default_pipeline(o);
+    if (o->quantize) {
+        /* After the float passes: calibration sees the fused, folded graph. */
+        static char buf[1024];
+        if ((size_t)snprintf(buf, sizeof buf, "%s%squantize", o->passes, *o->passes ? "," : "") >= sizeof buf)
+            return usage_error("%s", "--passes is too long");
+        o->passes = buf;
+    }
     if (!o->input) return usage_error("%s", "no input model given");
     if (!o->output) return usage_error("%s", "no output folder given (-o DIR)");
     if (!o->train_tail && (o->tail.budget || o->tail.split || o->tail.buffer || o->tail.max_classes))

@@ -29,6 +29,7 @@ static const char usage[] =
     "  --print-after=NAMES    print the IR to stderr after these passes ('all' for every one)\n"
     "  --elide-constants=N    print constants of more than N elements as [...] (not parseable)\n"
     "  --pass-option=KEY=VALUE  an option for the passes (repeatable), e.g. prune=0.3\n"
+    "  --report               passes say what they did on stderr\n"
     "  --no-verify            do not run the verifier after each pass\n"
     "  --report               print what the passes did, and why they left nodes, to stderr\n"
     "  --split-input-file     treat '// -----' lines as separators: each part is a\n"
@@ -125,6 +126,8 @@ int tb_opt_main(int argc, char **argv, const char *tool_name) {
             if (tb_pass_add_option(&ctx, a + 14)) return usage_error("bad or too many --pass-option: ", a + 14);
         } else if (!strcmp(a, "--split-input-file")) {
             split = 1;
+        } else if (!strcmp(a, "--report")) {
+            ctx.report = stderr;
         } else if (!strcmp(a, "--no-verify")) {
             ctx.verify_each = 0;
         } else if (!strcmp(a, "--report")) {

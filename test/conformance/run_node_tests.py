@@ -52,6 +52,11 @@ SHAPE_OPERANDS = {
     "Slice": (1, 2, 3, 4), "Squeeze": (1,), "Unsqueeze": (1,), "Split": (1,),
     "Pad": (1,), "Range": (0, 1, 2), "Resize": (1, 2, 3), "Upsample": (1,),
     "TopK": (1,), "OneHot": (1,), "ReduceSum": (1,),
+    # Quantization parameters: tyboxc folds scales and zero points into the
+    # kernels' integer multipliers at compile time, so they must be constants
+    # (QuantizeLinear / DequantizeLinear read them at run time and need not).
+    "QLinearConv": (1, 2, 4, 5, 6, 7), "QLinearMatMul": (1, 2, 4, 5, 6, 7),
+    "ConvInteger": (2, 3), "MatMulInteger": (2, 3),
 }
 TIMEOUT_COMPILE = 120
 TIMEOUT_BUILD = 300

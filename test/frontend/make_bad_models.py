@@ -33,7 +33,9 @@ EXPECTED = {
     "bad_external_data.onnx": "tensor 'W' uses external data",
     "bad_dynamic_dim.onnx": "input 'x': dimension 0 is dynamic ('batch_size'): tyboxc needs static shapes",
     "bad_unknown_op.onnx": "node 'foo0' (Foo): unsupported op 'Foo'",
-    "bad_unknown_domain.onnx": "unsupported domain 'com.microsoft'",
+    "bad_unknown_domain.onnx": "unsupported domain 'com.example'",
+    "bad_ms_unknown_op.onnx": "unsupported op 'FusedConv' in domain 'com.microsoft'",
+    "bad_ms_op_default_domain.onnx": "op 'QLinearAdd' is in domain 'com.microsoft', not the default domain",
     "bad_raw_length.onnx": "tensor 'W' has 35 bytes of raw_data",
     "bad_cycle.onnx": "input 'b' is not defined before use",
     "bad_duplicate_output.onnx": "value 'y' is defined twice",
@@ -153,9 +155,25 @@ def bad_unknown_op():
 
 
 def bad_unknown_domain():
+    nodes = [helper.make_node("FusedConv", ["x"], ["y"], name="fc0", domain="com.example")]
+    return model(nodes, [x_info()], [y_info()],
+                 opset=OPSET + [helper.make_opsetid("com.example", 1)])
+
+
+def bad_ms_unknown_op():
+    # com.microsoft is imported for its quantized ops only (QGemm, QLinearAdd, ...).
     nodes = [helper.make_node("FusedConv", ["x"], ["y"], name="fc0", domain="com.microsoft")]
     return model(nodes, [x_info()], [y_info()],
                  opset=OPSET + [helper.make_opsetid("com.microsoft", 1)])
+
+
+def bad_ms_op_default_domain():
+    s = numpy_helper.from_array(np.array(0.1, np.float32), "s")
+    z = numpy_helper.from_array(np.array(0, np.int8), "z")
+    nodes = [helper.make_node("QLinearAdd", ["x", "s", "z", "x", "s", "z", "s", "z"], ["y"], name="qa0")]
+    xi = helper.make_tensor_value_info("x", TensorProto.INT8, [1, 4])
+    yo = helper.make_tensor_value_info("y", TensorProto.INT8, None)
+    return model(nodes, [xi], [yo], [s, z])
 
 
 def bad_raw_length():

@@ -1495,6 +1495,569 @@ static void test_cast(void)
 #undef L
 }
 
+/* ---- quantized kernels (issue 5) ----
+ * The requantization helpers are checked against exact 128-bit integer and
+ * long double arithmetic; every kernel against a textbook loop that reads
+ * padding as the zero point, for int8 and uint8, per tensor and per channel,
+ * with multipliers below and above 1 and outputs saturating at both ends. */
+
+__extension__ typedef __int128 i128;
+
+/* round(num / 2^e), ties away from zero (RoundingDivideByPOT), exactly (e >= 0). */
+static i128 div_pot_away(i128 num, int e)
+{
+    i128 d = (i128)1 << e, q, r;
+    int neg = num < 0;
+    if (neg)
+        num = -num;
+    q = num / d;
+    r = num - q * d;
+    if (2 * r >= d)
+        q++;
+    return neg ? -q : q;
+}
+
+/* floor(a * b / 2^31 + 1/2): gemmlowp's nudge and truncating division round
+ * to nearest with ties toward +infinity (-0.5 -> 0, 0.5 -> 1). */
+static int32_t ref_srdhm(int32_t a, int32_t b)
+{
+    i128 num, d = (i128)1 << 31, q;
+    if (a == INT32_MIN && b == INT32_MIN)
+        return INT32_MAX;
+    num = (i128)a * b + ((i128)1 << 30);
+    q = num / d;
+    if (q * d > num) /* floor, not truncation */
+        q--;
+    return (int32_t)q;
+}
+
+/* The gemmlowp two-step definition, in exact arithmetic. */
+static int32_t ref_requantize(int32_t acc, int32_t m, int32_t shift)
+{
+    i128 v = acc;
+    if (shift > 0) {
+        v *= (i128)1 << shift;
+        if (v > INT32_MAX)
+            v = INT32_MAX;
+        if (v < INT32_MIN)
+            v = INT32_MIN;
+        return ref_srdhm((int32_t)v, m);
+    }
+    return (int32_t)div_pot_away(ref_srdhm(acc, m), -shift);
+}
+
+/* A random multiplier m in [2^30, 2^31) and shift in [lo, hi]. */
+static void rand_rq(int32_t *rq, int lo, int hi)
+{
+    rq[0] = (int32_t)(0x40000000u + (rnd() & 0x3fffffffu));
+    rq[1] = irand(lo, hi);
+}
+
+static int32_t rand_acc(void)
+{
+    switch (irand(0, 3)) {
+    case 0: return irand(-300, 300);
+    case 1: return (int32_t)rnd();
+    case 2: return irand(-100000, 100000);
+    default: return irand(0, 1) ? INT32_MIN + irand(0, 3) : INT32_MAX - irand(0, 3);
+    }
+}
+
+static void check_ints(const char *name, int id, const int32_t *got, const int32_t *want, int n)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        if (got[i] != want[i]) {
+            printf("FAIL %s #%d: y[%d] = %d, want %d\n", name, id, i, (int)got[i], (int)want[i]);
+            g_fail++;
+            return;
+        }
+    }
+    g_pass++;
+}
+
+static void test_requant_helpers(void)
+{
+    int i, bad_srdhm = 0, bad_shift = 0, bad_rq = 0, bad_single = 0, ties = 0;
+    /* hand-picked: the saturating corner, exact ties of the nudge and of the shift */
+    if (tb_srdhm(INT32_MIN, INT32_MIN) != INT32_MAX) bad_srdhm++;
+    if (tb_srdhm(1, 1 << 30) != 1 || tb_srdhm(-1, 1 << 30) != 0 || tb_srdhm(-3, 1 << 30) != -1) bad_srdhm++; /* ties up */
+    if (tb_rounding_shift(5, 1) != 3 || tb_rounding_shift(-5, 1) != -3 || tb_rounding_shift(-4, 1) != -2 ||
+        tb_rounding_shift(7, 0) != 7 || tb_rounding_shift(INT32_MIN, 31) != -1 ||
+        tb_rounding_shift(INT32_MAX, 31) != 1)
+        bad_shift++;
+    /* M = 1 (m = 2^30, shift 1) is the identity; M = 2 (m = 2^30, shift 2)
+     * doubles, and the saturated left shift (x4) keeps the sign: +-2^30 */
+    if (tb_requantize(-12345, 1 << 30, 1) != -12345 || tb_requantize(-12345, 1 << 30, 2) != -24690 ||
+        tb_requantize(INT32_MAX / 2 + 7, 1 << 30, 2) != 1 << 30 ||
+        tb_requantize(INT32_MIN / 2 - 7, 1 << 30, 2) != -(1 << 30))
+        bad_rq++;
+    for (i = 0; i < 200000; i++) {
+        int32_t a = rand_acc(), b = (int32_t)rnd(), e = irand(0, 31), rq[2];
+        long double single;
+        int32_t got;
+        if (tb_srdhm(a, b) != ref_srdhm(a, b)) bad_srdhm++;
+        if ((i128)tb_rounding_shift(a, e) != div_pot_away(a, e)) bad_shift++;
+        rand_rq(rq, -31, 30);
+        got = tb_requantize(a, rq[0], rq[1]);
+        if (got != ref_requantize(a, rq[0], rq[1])) bad_rq++;
+        /* against one rounding of acc * M (long double holds acc * m exactly):
+         * equal, except by one where the first rounding made an exact tie */
+        if (rq[1] <= 0) {
+            long double v = ldexpl((long double)a * rq[0], rq[1] - 31);
+            single = v < 0 ? -floorl(-v + 0.5L) : floorl(v + 0.5L);
+            if ((long double)got != single) {
+                int32_t s1 = ref_srdhm(a, rq[0]);
+                int tie = -rq[1] > 0 && (s1 & ((1 << -rq[1]) - 1)) == (1 << (-rq[1] - 1));
+                if (tie && fabsl((long double)got - single) == 1.0L)
+                    ties++;
+                else
+                    bad_single++;
+            }
+        }
+    }
+    printf("requant: %d double-rounding ties in 200000 random cases\n", ties);
+    g_pass += 4;
+    if (bad_srdhm) printf("FAIL tb_srdhm: %d mismatches\n", bad_srdhm), g_fail++, g_pass--;
+    if (bad_shift) printf("FAIL tb_rounding_shift: %d mismatches\n", bad_shift), g_fail++, g_pass--;
+    if (bad_rq) printf("FAIL tb_requantize: %d mismatches\n", bad_rq), g_fail++, g_pass--;
+    if (bad_single) printf("FAIL tb_requantize vs round(acc*M): %d mismatches\n", bad_single), g_fail++, g_pass--;
+}
+
+/* int8 / uint8 / int32 buffers of the quantized tests */
+static uint8_t QX[MAXN], QW[MAXN], QB[MAXN], QY[MAXN * 4];
+static int32_t QBIAS[4096], QRQ[8192], QGOT[MAXN], QWANT[MAXN];
+static int g_saturated_lo, g_saturated_hi;
+
+static int32_t ld8(const uint8_t *buf, int64_t i, int dt)
+{
+    return dt == 2 ? (int32_t)buf[i] : (int32_t)(int8_t)buf[i];
+}
+
+static void fill8(uint8_t *buf, int n)
+{
+    int i;
+    for (i = 0; i < n; i++)
+        buf[i] = (uint8_t)rnd();
+}
+
+/* The kernel output (QY as dt) into QGOT. */
+static void read_out(int dt, int n)
+{
+    int i;
+    for (i = 0; i < n; i++)
+        QGOT[i] = dt == 6 ? ((int32_t *)(void *)QY)[i] : ld8(QY, i, dt);
+}
+
+static int32_t ref_out(int32_t acc, const int32_t *rq, int dt, int32_t yz, int32_t lo, int32_t hi)
+{
+    int32_t v;
+    if (dt == 6)
+        return acc;
+    v = yz + ref_requantize(acc, rq[0], rq[1]);
+    if (v <= lo) g_saturated_lo++, v = lo;
+    if (v >= hi) g_saturated_hi++, v = hi;
+    return v;
+}
+
+static void rand_act(int dt, int32_t *lo, int32_t *hi)
+{
+    int32_t a = dt == 2 ? 0 : -128, b = dt == 2 ? 255 : 127;
+    *lo = a, *hi = b;
+    if (irand(0, 2) == 0) { /* a fused clamp inside the range */
+        *lo = irand(a, a + 60);
+        *hi = irand(b - 60, b);
+    }
+}
+
+static void test_qconv(void)
+{
+    int id;
+    for (id = 0; id < 240; id++) {
+        tb_qconv_params p;
+        int sp = irand(0, 4) == 0 ? 1 : 2, kind = irand(0, 3);
+        int32_t cig, oc, n, oh, ow, ic, kh, kw, yz;
+        int nout, use_bias;
+        memset(&p, 0, sizeof p);
+        p.n = irand(1, 2);
+        p.group = 1;
+        p.c_in = irand(1, 5);
+        if (kind == 0) { /* depthwise, with a channel multiplier sometimes */
+            p.group = p.c_in;
+            p.c_out = p.c_in * irand(1, 2);
+        } else if (kind == 1 && p.c_in % 2 == 0) {
+            p.group = 2;
+            p.c_out = 2 * irand(1, 3);
+        } else {
+            p.c_out = irand(1, 6);
+        }
+        p.h_in = sp == 1 ? 1 : irand(1, 7);
+        p.w_in = irand(1, 9);
+        p.k_h = sp == 1 ? 1 : irand(1, 3);
+        p.k_w = irand(1, 3);
+        if (kind == 3) p.k_h = p.k_w = 1; /* pointwise (fast path when unpadded, stride 1) */
+        p.stride_h = sp == 1 ? 1 : irand(1, 2);
+        p.stride_w = irand(1, 2);
+        p.dil_h = sp == 1 ? 1 : irand(1, 2);
+        p.dil_w = irand(1, 2);
+        p.pad_top = sp == 1 ? 0 : irand(0, 2);
+        p.pad_left = irand(0, 2);
+        if (kind == 3 && irand(0, 1)) p.stride_h = p.stride_w = 1, p.pad_top = p.pad_left = 0, p.dil_h = p.dil_w = 1;
+        {
+            int32_t eh = (p.k_h - 1) * p.dil_h + 1, ew = (p.k_w - 1) * p.dil_w + 1;
+            int32_t pb = sp == 1 ? 0 : irand(0, 2), pr = irand(0, 2);
+            if (p.h_in + p.pad_top + pb < eh) pb = eh - p.h_in - p.pad_top;
+            if (p.w_in + p.pad_left + pr < ew) pr = ew - p.w_in - p.pad_left;
+            p.h_out = (p.h_in + p.pad_top + pb - eh) / p.stride_h + 1;
+            p.w_out = (p.w_in + p.pad_left + pr - ew) / p.stride_w + 1;
+        }
+        p.x_dtype = irand(2, 3);
+        p.w_dtype = irand(0, 2) ? p.x_dtype : 5 - p.x_dtype;
+        p.y_dtype = irand(0, 5) == 0 ? 6 : irand(2, 3);
+        p.x_zero = p.x_dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        p.w_zero = irand(0, 1) ? 0 : (p.w_dtype == 2 ? irand(0, 255) : irand(-128, 127));
+        p.y_zero = p.y_dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        rand_act(p.y_dtype, &p.act_min, &p.act_max);
+        p.per_channel = irand(0, 1);
+        cig = p.c_in / p.group;
+        fill8(QX, p.n * p.c_in * p.h_in * p.w_in);
+        fill8(QW, p.c_out * cig * p.k_h * p.k_w);
+        for (oc = 0; oc < p.c_out; oc++) {
+            QBIAS[oc] = irand(-20000, 20000);
+            /* M around 2^-8 .. 2^2: M >= 1 (shift > 0) included */
+            rand_rq(QRQ + 2 * oc, -12, 2);
+        }
+        nout = p.n * p.c_out * p.h_out * p.w_out;
+        memset(QY, 0xa5, (size_t)nout * 4 + GUARD);
+        use_bias = irand(0, 3) != 0;
+        tb_qconv(&p, QX, QW, use_bias ? QBIAS : NULL, QRQ, QY);
+        /* the reference: a direct sum that reads padding as x_zero */
+        yz = p.y_zero;
+        for (n = 0; n < p.n; n++)
+            for (oc = 0; oc < p.c_out; oc++)
+                for (oh = 0; oh < p.h_out; oh++)
+                    for (ow = 0; ow < p.w_out; ow++) {
+                        int32_t g = oc / (p.c_out / p.group), acc = use_bias ? QBIAS[oc] : 0;
+                        for (ic = 0; ic < cig; ic++)
+                            for (kh = 0; kh < p.k_h; kh++)
+                                for (kw = 0; kw < p.k_w; kw++) {
+                                    int32_t ih = oh * p.stride_h + kh * p.dil_h - p.pad_top;
+                                    int32_t iw = ow * p.stride_w + kw * p.dil_w - p.pad_left;
+                                    int32_t c = g * cig + ic;
+                                    int32_t xv = (ih < 0 || ih >= p.h_in || iw < 0 || iw >= p.w_in)
+                                                     ? p.x_zero
+                                                     : ld8(QX, ((n * p.c_in + c) * p.h_in + ih) * p.w_in + iw, p.x_dtype);
+                                    int32_t wv = ld8(QW, ((oc * cig + ic) * p.k_h + kh) * p.k_w + kw, p.w_dtype);
+                                    acc += (xv - p.x_zero) * (wv - p.w_zero);
+                                }
+                        QWANT[((n * p.c_out + oc) * p.h_out + oh) * p.w_out + ow] = ref_out(
+                            acc, QRQ + (p.per_channel ? 2 * oc : 0), p.y_dtype, yz, p.act_min, p.act_max);
+                    }
+        read_out(p.y_dtype, nout);
+        check_ints("qconv", id, QGOT, QWANT, nout);
+        if (QY[(p.y_dtype == 6 ? 4 : 1) * nout] != 0xa5) printf("FAIL qconv #%d: wrote past the output\n", id), g_fail++;
+    }
+}
+
+static void test_qmatmul(void)
+{
+    int id;
+    for (id = 0; id < 200; id++) {
+        tb_qmatmul_params p;
+        int32_t i, j, k, t, nb, ta, tbt, use_c, bcast;
+        memset(&p, 0, sizeof p);
+        p.m = irand(1, 7);
+        p.n = irand(1, 70); /* past one TILE of 64 sometimes */
+        p.k = irand(1, 40);
+        ta = irand(0, 1);
+        tbt = irand(0, 1);
+        p.a_stride_m = ta ? 1 : p.k, p.a_stride_k = ta ? p.m : 1;
+        p.b_stride_k = tbt ? 1 : p.n, p.b_stride_n = tbt ? p.k : 1;
+        use_c = irand(0, 2);
+        p.c_stride_m = use_c == 1 ? p.n : 0; /* [M, N] or a row [N] broadcast */
+        p.c_stride_n = 1;
+        p.a_dtype = irand(2, 3);
+        p.b_dtype = irand(0, 2) ? p.a_dtype : 5 - p.a_dtype;
+        p.y_dtype = irand(0, 5) == 0 ? 6 : irand(2, 3);
+        p.a_zero = p.a_dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        p.b_zero = irand(0, 1) ? 0 : (p.b_dtype == 2 ? irand(0, 255) : irand(-128, 127));
+        p.y_zero = p.y_dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        rand_act(p.y_dtype, &p.act_min, &p.act_max);
+        p.per_channel = irand(0, 1);
+        /* a batch of 1 to 3, b broadcast over it (stride 0) sometimes */
+        nb = irand(1, 3);
+        bcast = irand(0, 1);
+        p.batch_rank = nb > 1 ? 1 : 0;
+        p.batch_dims[0] = nb;
+        p.a_batch_strides[0] = p.m * p.k;
+        p.b_batch_strides[0] = bcast ? 0 : p.k * p.n;
+        fill8(QX, nb * p.m * p.k);
+        fill8(QW, nb * p.k * p.n);
+        for (j = 0; j < p.m * p.n; j++) QBIAS[j] = irand(-30000, 30000);
+        for (j = 0; j < p.n; j++) rand_rq(QRQ + 2 * j, -14, 1);
+        memset(QY, 0xa5, (size_t)nb * p.m * p.n * 4 + GUARD);
+        tb_qmatmul(&p, QX, QW, use_c ? QBIAS : NULL, QRQ, QY);
+        for (t = 0; t < nb; t++)
+            for (i = 0; i < p.m; i++)
+                for (j = 0; j < p.n; j++) {
+                    int32_t acc = use_c ? QBIAS[i * p.c_stride_m + j] : 0;
+                    for (k = 0; k < p.k; k++) {
+                        int32_t av = ld8(QX, t * p.m * p.k + (ta ? k * p.m + i : i * p.k + k), p.a_dtype);
+                        int32_t bv = ld8(QW, (bcast ? 0 : t * p.k * p.n) + (tbt ? j * p.k + k : k * p.n + j), p.b_dtype);
+                        acc += (av - p.a_zero) * (bv - p.b_zero);
+                    }
+                    QWANT[(t * p.m + i) * p.n + j] =
+                        ref_out(acc, QRQ + (p.per_channel ? 2 * j : 0), p.y_dtype, p.y_zero, p.act_min, p.act_max);
+                }
+        read_out(p.y_dtype, nb * p.m * p.n);
+        check_ints("qmatmul", id, QGOT, QWANT, nb * p.m * p.n);
+    }
+}
+
+/* real multiplier -> {m, shift}, the lowering's rule (frexp, m rounded) */
+static void to_rq(double M, int32_t *rq)
+{
+    int e;
+    double f = frexp(M, &e);
+    int64_t m = (int64_t)floor(f * 2147483648.0 + 0.5);
+    if (m == (INT64_C(1) << 31)) m /= 2, e++;
+    rq[0] = (int32_t)m;
+    rq[1] = e;
+}
+
+static void test_qadd(void)
+{
+    int id;
+    for (id = 0; id < 120; id++) {
+        tb_qadd_params p;
+        double sa = 0.01 + 0.2 * (rnd() % 1000) / 1000.0, sb = 0.01 + 0.2 * (rnd() % 1000) / 1000.0;
+        double sy = 0.02 + 0.3 * (rnd() % 1000) / 1000.0, twice = 2 * (sa > sb ? sa : sb);
+        int32_t ad[2], bd[2], d, i, j;
+        memset(&p, 0, sizeof p);
+        p.dtype = irand(2, 3);
+        p.rank = 2;
+        p.dims[0] = irand(1, 5), p.dims[1] = irand(1, 6);
+        /* b broadcast along one axis or none */
+        ad[0] = p.dims[0], ad[1] = p.dims[1];
+        bd[0] = irand(0, 2) == 0 ? 1 : p.dims[0];
+        bd[1] = irand(0, 2) == 0 ? 1 : p.dims[1];
+        p.a_strides[0] = ad[1], p.a_strides[1] = 1;
+        p.b_strides[0] = bd[0] == 1 ? 0 : bd[1], p.b_strides[1] = bd[1] == 1 ? 0 : 1;
+        p.count = p.dims[0] * p.dims[1];
+        p.left_shift = 20;
+        to_rq(sa / twice, &p.a_mult);
+        to_rq(sb / twice, &p.b_mult);
+        to_rq(twice / ((1 << 20) * sy), &p.y_mult);
+        p.a_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        p.b_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        p.y_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        rand_act(p.dtype, &p.act_min, &p.act_max);
+        fill8(QX, p.count);
+        fill8(QW, p.count);
+        tb_qadd(&p, QX, QW, QY);
+        for (i = 0; i < p.dims[0]; i++)
+            for (j = 0; j < p.dims[1]; j++) {
+                int32_t a = ld8(QX, i * ad[1] + j, p.dtype);
+                int32_t b = ld8(QW, (bd[0] == 1 ? 0 : i) * bd[1] + (bd[1] == 1 ? 0 : j), p.dtype);
+                int32_t ra = ref_requantize((a - p.a_zero) * (1 << 20), p.a_mult, p.a_shift);
+                int32_t rb = ref_requantize((b - p.b_zero) * (1 << 20), p.b_mult, p.b_shift);
+                int32_t v = p.y_zero + ref_requantize(ra + rb, p.y_mult, p.y_shift);
+                /* and close to the real-valued sum (within one step) */
+                double real = ((a - p.a_zero) * sa + (b - p.b_zero) * sb) / sy + p.y_zero;
+                if (fabs(v - real) > 1.0) printf("FAIL qadd #%d: %d far from %.3f\n", id, (int)v, real), g_fail++;
+                QWANT[i * p.dims[1] + j] = v < p.act_min ? p.act_min : v > p.act_max ? p.act_max : v;
+            }
+        (void)d;
+        read_out(p.dtype, p.count);
+        check_ints("qadd", id, QGOT, QWANT, p.count);
+    }
+}
+
+static void test_qrescale_lut(void)
+{
+    int id, i, o;
+    for (id = 0; id < 60; id++) {
+        tb_qrescale_params p;
+        tb_lut_params lp;
+        double M = 0.05 + 3.0 * (rnd() % 1000) / 1000.0; /* below and above 1 */
+        memset(&p, 0, sizeof p);
+        p.dtype = irand(2, 3);
+        p.outer = irand(1, 4);
+        p.inner = irand(1, 10);
+        p.y_offset = irand(0, 5);
+        p.y_inner = p.inner + p.y_offset + irand(0, 3);
+        p.x_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        p.y_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        to_rq(M, &p.mult);
+        fill8(QX, p.outer * p.inner);
+        memset(QY, 0x5a, (size_t)(p.outer * p.y_inner));
+        tb_qrescale(&p, QX, QY);
+        for (o = 0; o < p.outer; o++)
+            for (i = 0; i < p.y_inner; i++) {
+                int32_t v;
+                if (i < p.y_offset || i >= p.y_offset + p.inner) {
+                    v = ld8((const uint8_t *)"\x5a", 0, p.dtype); /* untouched */
+                } else {
+                    v = p.y_zero + ref_requantize(ld8(QX, o * p.inner + i - p.y_offset, p.dtype) - p.x_zero,
+                                                  p.mult, p.shift);
+                    if (v < (p.dtype == 2 ? 0 : -128)) g_saturated_lo++, v = p.dtype == 2 ? 0 : -128;
+                    if (v > (p.dtype == 2 ? 255 : 127)) g_saturated_hi++, v = p.dtype == 2 ? 255 : 127;
+                }
+                QWANT[o * p.y_inner + i] = v;
+            }
+        read_out(p.dtype, p.outer * p.y_inner);
+        check_ints("qrescale", id, QGOT, QWANT, p.outer * p.y_inner);
+        /* lookup table: every byte value once, in a random order */
+        lp.count = 256 + irand(0, 100);
+        fill8(QB, 256);
+        fill8(QX, lp.count);
+        tb_lut8(&lp, QX, QB, QY);
+        for (i = 0; i < lp.count; i++) QWANT[i] = QB[QX[i]];
+        for (i = 0; i < lp.count; i++) QGOT[i] = QY[i];
+        check_ints("lut8", id, QGOT, QWANT, lp.count);
+    }
+}
+
+static void test_qpool(void)
+{
+    int id;
+    for (id = 0; id < 160; id++) {
+        tb_qpool_params p;
+        int is_max = irand(0, 2) == 0, global = !is_max && irand(0, 3) == 0;
+        int32_t pl, oh, ow, kh, kw, nout, cnt_max, c;
+        double sx = 0.02 + 0.1 * (rnd() % 1000) / 1000.0, sy = 0.02 + 0.1 * (rnd() % 1000) / 1000.0;
+        memset(&p, 0, sizeof p);
+        p.n = irand(1, 2), p.c = irand(1, 3);
+        p.h_in = irand(1, 6), p.w_in = irand(1, 7);
+        p.k_h = irand(1, p.h_in < 3 ? p.h_in : 3), p.k_w = irand(1, p.w_in < 3 ? p.w_in : 3);
+        p.stride_h = irand(1, 2), p.stride_w = irand(1, 2);
+        p.dil_h = p.dil_w = 1;
+        p.pad_top = irand(0, p.k_h - 1), p.pad_left = irand(0, p.k_w - 1);
+        p.pad_bottom = irand(0, p.k_h - 1), p.pad_right = irand(0, p.k_w - 1);
+        if (global) {
+            p.k_h = p.h_in, p.k_w = p.w_in, p.stride_h = p.stride_w = 1;
+            p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 0;
+        }
+        p.h_out = (p.h_in + p.pad_top + p.pad_bottom - p.k_h) / p.stride_h + 1;
+        p.w_out = (p.w_in + p.pad_left + p.pad_right - p.k_w) / p.stride_w + 1;
+        p.count_include_pad = irand(0, 1);
+        p.dtype = irand(2, 3);
+        p.x_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        p.y_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        cnt_max = p.k_h * p.k_w;
+        p.rq_first = global ? cnt_max : 1;
+        for (c = p.rq_first; c <= cnt_max; c++) to_rq(sx / (c * sy), QRQ + 2 * (c - p.rq_first));
+        fill8(QX, p.n * p.c * p.h_in * p.w_in);
+        nout = p.n * p.c * p.h_out * p.w_out;
+        if (is_max) tb_qmaxpool(&p, QX, QY);
+        else tb_qavgpool(&p, QX, QRQ, QY);
+        for (pl = 0; pl < p.n * p.c; pl++)
+            for (oh = 0; oh < p.h_out; oh++)
+                for (ow = 0; ow < p.w_out; ow++) {
+                    int32_t acc = is_max ? -1000 : 0, cnt = 0, real = 0, v;
+                    for (kh = 0; kh < p.k_h; kh++)
+                        for (kw = 0; kw < p.k_w; kw++) {
+                            int32_t ih = oh * p.stride_h + kh - p.pad_top, iw = ow * p.stride_w + kw - p.pad_left;
+                            int inside = ih >= 0 && ih < p.h_in && iw >= 0 && iw < p.w_in;
+                            int in_pad = ih < p.h_in + p.pad_bottom && iw < p.w_in + p.pad_right;
+                            int32_t xv = inside ? ld8(QX, (pl * p.h_in + ih) * p.w_in + iw, p.dtype) : p.x_zero;
+                            if (inside) real++;
+                            if (inside || (p.count_include_pad && in_pad)) {
+                                cnt++;
+                                if (is_max) { if (inside && xv > acc) acc = xv; }
+                                else acc += xv - p.x_zero; /* padding reads the zero point */
+                            }
+                        }
+                    if (is_max) v = acc;
+                    else {
+                        if (!p.count_include_pad) cnt = real;
+                        v = p.y_zero + ref_requantize(acc, QRQ[2 * (cnt - p.rq_first)], QRQ[2 * (cnt - p.rq_first) + 1]);
+                        if (v < (p.dtype == 2 ? 0 : -128)) v = p.dtype == 2 ? 0 : -128;
+                        if (v > (p.dtype == 2 ? 255 : 127)) v = p.dtype == 2 ? 255 : 127;
+                    }
+                    QWANT[(pl * p.h_out + oh) * p.w_out + ow] = v;
+                }
+        read_out(p.dtype, nout);
+        check_ints(is_max ? "qmaxpool" : global ? "qavgpool(global)" : "qavgpool", id, QGOT, QWANT, nout);
+    }
+}
+
+static void test_quantize(void)
+{
+    int id, i, a, o;
+    for (id = 0; id < 60; id++) {
+        tb_qlinear_params p;
+        float sc[8];
+        uint8_t zp[8];
+        int32_t zi[8];
+        int has_zero = irand(0, 3) != 0;
+        p.outer = irand(1, 3), p.axis = irand(1, 4), p.inner = irand(1, 6);
+        p.dtype = irand(2, 3);
+        for (a = 0; a < p.axis; a++) {
+            sc[a] = 0.01f + 0.1f * (float)(rnd() % 1000) / 1000.0f;
+            zi[a] = has_zero ? (p.dtype == 2 ? irand(0, 255) : irand(-128, 127)) : 0;
+            zp[a] = (uint8_t)zi[a];
+        }
+        for (i = 0; i < p.outer * p.axis * p.inner; i++) {
+            X[i] = frand() * 20.0f;
+            if (i % 7 == 3) X[i] = (float)irand(-40, 40) * 0.5f * sc[(i / p.inner) % p.axis]; /* exact ties */
+        }
+        tb_quantize_f32(&p, X, sc, has_zero ? zp : NULL, QY);
+        i = 0;
+        for (o = 0; o < p.outer; o++)
+            for (a = 0; a < p.axis; a++) {
+                int j;
+                for (j = 0; j < p.inner; j++, i++) {
+                    /* round half to even of the float quotient, then saturate */
+                    double q = (double)(X[i] / sc[a]), r = floor(q), v;
+                    if (q - r > 0.5 || (q - r == 0.5 && fmod(r, 2.0) != 0)) r += 1;
+                    v = clampd(r + zi[a], p.dtype == 2 ? 0 : -128, p.dtype == 2 ? 255 : 127);
+                    QWANT[i] = (int32_t)v;
+                }
+            }
+        read_out(p.dtype, i);
+        check_ints("quantize", id, QGOT, QWANT, i);
+        /* and back */
+        p.dtype = irand(0, 3) == 0 ? 6 : p.dtype;
+        if (p.dtype == 6)
+            for (i = 0; i < p.outer * p.axis * p.inner; i++) ((int32_t *)(void *)QX)[i] = irand(-100000, 100000);
+        else
+            memcpy(QX, QY, (size_t)(p.outer * p.axis * p.inner));
+        poison();
+        tb_dequantize_f32(&p, QX, sc, p.dtype == 6 ? NULL : (has_zero ? zp : NULL), Y);
+        i = 0;
+        for (o = 0; o < p.outer; o++)
+            for (a = 0; a < p.axis; a++) {
+                int j;
+                for (j = 0; j < p.inner; j++, i++) {
+                    int32_t q = p.dtype == 6 ? ((int32_t *)(void *)QX)[i] : ld8(QX, i, p.dtype);
+                    int32_t z = p.dtype == 6 || !has_zero ? 0 : zi[a];
+                    R[i] = (double)((float)(q - z) * sc[a]);
+                }
+            }
+        check_f("dequantize", id, Y, R, NULL, i);
+    }
+}
+
+static void test_quantized(void)
+{
+    test_requant_helpers();
+    g_saturated_lo = g_saturated_hi = 0;
+    test_qconv();
+    test_qmatmul();
+    test_qadd();
+    test_qrescale_lut();
+    test_qpool();
+    test_quantize();
+    /* the random cases must have reached both ends of the output range */
+    if (g_saturated_lo < 10 || g_saturated_hi < 10) {
+        printf("FAIL quantized: saturation not exercised (%d low, %d high)\n", g_saturated_lo, g_saturated_hi);
+        g_fail++;
+    } else {
+        g_pass++;
+    }
+}
+
 int main(void)
 {
     test_conv();
@@ -1517,6 +2080,7 @@ int main(void)
     test_axis_kernels();
     test_norms();
     test_gather_elements_trilu();
+    test_quantized();
     printf("%d passed, %d failed\n", g_pass, g_fail);
     return g_fail != 0;
 }

@@ -1372,6 +1372,171 @@ static void test_new_ops(void) {
     tb_graph_free(g);
 }
 
+/* ---- quantized ops (issue 5) ---------------------------------------------- */
+
+static int cq(tb_graph *g, tb_dtype t, int32_t v) {
+    int8_t b = (int8_t)v;
+    uint8_t u = (uint8_t)v;
+    return tb_graph_add_const(g, NULL, t, 0, NULL, t == TB_U8 ? (const void *)&u : (const void *)&b);
+}
+
+static void test_quant_ops(void) {
+    tb_graph *g;
+    int x, w, n, s, z, zu;
+    float sc3[3] = {0.1f, 0.2f, 0.3f};
+    int8_t z3[3] = {0, 0, 0};
+
+    /* QuantizeLinear: the zero point's dtype, u8 without one; per axis */
+    g = G(13);
+    x = inp(g, TB_F32, 2, D(2, 3));
+    s = cf32(g, 0.5f);
+    n = tb_graph_add_node(g, TB_OP_QUANTIZELINEAR, "q", 3, I(x, s, cq(g, TB_I8, -3)), 1);
+    EXPECT(g, out(g, n, 0), TB_I8, 2, 3);
+    n = tb_graph_add_node(g, TB_OP_QUANTIZELINEAR, "q2", 2, I(x, s), 1);
+    EXPECT(g, out(g, n, 0), TB_U8, 2, 3);
+    int s3 = tb_graph_add_const(g, NULL, TB_F32, 1, D(3), sc3), z3v = tb_graph_add_const(g, NULL, TB_I8, 1, D(3), z3);
+    n = tb_graph_add_node(g, TB_OP_QUANTIZELINEAR, "q3", 3, I(x, s3, z3v), 1);
+    EXPECT(g, out(g, n, 0), TB_I8, 2, 3);
+    tb_graph_free(g);
+
+    g = G(13);
+    x = inp(g, TB_F32, 2, D(2, 3));
+    s = tb_graph_add_const(g, NULL, TB_F32, 1, D(3), sc3);
+    n = tb_graph_add_node(g, TB_OP_QUANTIZELINEAR, "q", 2, I(x, s), 1);
+    tb_node_set_int(g, n, "axis", 0);
+    EXPECT_ERROR(g, "input 1 (scale) has shape [3], expected one value or [2] (one per channel)");
+    tb_graph_free(g);
+
+    /* DequantizeLinear: zero point of the input's dtype */
+    g = G(13);
+    x = inp(g, TB_I8, 1, D(5));
+    n = tb_graph_add_node(g, TB_OP_DEQUANTIZELINEAR, "dq", 3, I(x, cf32(g, 0.5f), cq(g, TB_U8, 3)), 1);
+    EXPECT_ERROR(g, "input 2 has dtype u8, expected i8");
+    tb_graph_free(g);
+
+    /* QLinearConv: per-channel weights, padding, output dtype of y_zero_point */
+    g = G(13);
+    x = inp(g, TB_U8, 4, D(1, 2, 5, 5));
+    w = tb_graph_add_const(g, NULL, TB_I8, 4, D(3, 2, 3, 3), NULL);
+    s = cf32(g, 0.1f);
+    zu = cq(g, TB_U8, 128);
+    z = cq(g, TB_I8, 0);
+    n = tb_graph_add_node(g, TB_OP_QLINEARCONV, "qc", 8,
+                          I(x, s, zu, w, tb_graph_add_const(g, NULL, TB_F32, 1, D(3), sc3),
+                            tb_graph_add_const(g, NULL, TB_I8, 1, D(3), z3), s, z),
+                          1);
+    tb_node_set_ints(g, n, "pads", 4, D(1, 1, 1, 1));
+    tb_node_set_ints(g, n, "strides", 2, D(2, 2));
+    EXPECT(g, out(g, n, 0), TB_I8, 1, 3, 3, 3);
+    EXPECT_INTS(g, n, "kernel_shape", 3, 3);
+    tb_graph_free(g);
+
+    g = G(13);
+    x = inp(g, TB_I8, 4, D(1, 2, 5, 5));
+    w = tb_graph_add_const(g, NULL, TB_I8, 4, D(3, 2, 3, 3), NULL);
+    s = cf32(g, 0.1f);
+    z = cq(g, TB_I8, 0);
+    tb_graph_add_node(g, TB_OP_QLINEARCONV, "qc", 8, I(x, s, cq(g, TB_U8, 1), w, s, z, s, z), 1);
+    EXPECT_ERROR(g, "input 2 has dtype u8, expected i8");
+    tb_graph_free(g);
+
+    /* ConvInteger and MatMulInteger give int32 */
+    g = G(13);
+    x = inp(g, TB_U8, 4, D(1, 1, 4, 4));
+    w = inp(g, TB_U8, 4, D(2, 1, 2, 2));
+    n = tb_graph_add_node(g, TB_OP_CONVINTEGER, "ci", 3, I(x, w, cq(g, TB_U8, 1)), 1);
+    EXPECT(g, out(g, n, 0), TB_I32, 1, 2, 3, 3);
+    n = tb_graph_add_node(g, TB_OP_MATMULINTEGER, "mi", 2, I(inp(g, TB_I8, 3, D(2, 3, 4)), inp(g, TB_I8, 2, D(4, 5))),
+                          1);
+    EXPECT(g, out(g, n, 0), TB_I32, 2, 3, 5);
+    tb_graph_free(g);
+
+    /* QLinearMatMul: per-column b scale */
+    g = G(13);
+    x = inp(g, TB_I8, 2, D(2, 4));
+    w = tb_graph_add_const(g, NULL, TB_I8, 2, D(4, 3), NULL);
+    s = cf32(g, 0.1f);
+    z = cq(g, TB_I8, 0);
+    n = tb_graph_add_node(g, TB_OP_QLINEARMATMUL, "qm", 8,
+                          I(x, s, z, w, tb_graph_add_const(g, NULL, TB_F32, 1, D(3), sc3),
+                            tb_graph_add_const(g, NULL, TB_I8, 1, D(3), z3), s, z), 1);
+    EXPECT(g, out(g, n, 0), TB_I8, 2, 3);
+    /* a zero point must match its scale */
+    n = tb_graph_add_node(g, TB_OP_QLINEARMATMUL, "qm2", 8,
+                          I(x, s, z, w, tb_graph_add_const(g, NULL, TB_F32, 1, D(3), sc3), z, s, z), 1);
+    EXPECT_ERROR(g, "node 'qm2' (QLinearMatMul): input 5 (zero point) has shape [] but its scale (input 4) has shape [3]");
+    tb_graph_free(g);
+
+    /* QGemm: transB, optional C omitted in the middle; y_scale required */
+    g = G(13);
+    x = inp(g, TB_I8, 2, D(2, 4));
+    w = tb_graph_add_const(g, NULL, TB_I8, 2, D(3, 4), NULL);
+    s = cf32(g, 0.1f);
+    z = cq(g, TB_I8, 0);
+    n = tb_graph_add_node(g, TB_OP_QGEMM, "qg", 9, I(x, s, z, w, s, z, -1, s, z), 1);
+    tb_node_set_int(g, n, "transB", 1);
+    EXPECT(g, out(g, n, 0), TB_I8, 2, 3);
+    n = tb_graph_add_node(g, TB_OP_QGEMM, "qg2", 6, I(x, s, z, w, s, z), 1);
+    tb_node_set_int(g, n, "transB", 1);
+    EXPECT_ERROR(g, "node 'qg2' (QGemm): input 7 (y_scale) is required");
+    tb_graph_free(g);
+
+    /* QLinearAdd broadcasts, zero points may be omitted */
+    g = G(13);
+    x = inp(g, TB_I8, 4, D(1, 4, 3, 3));
+    w = inp(g, TB_I8, 4, D(1, 4, 1, 1));
+    s = cf32(g, 0.1f);
+    z = cq(g, TB_I8, 0);
+    n = tb_graph_add_node(g, TB_OP_QLINEARADD, "qa", 8, I(x, s, -1, w, s, z, s, z), 1);
+    EXPECT(g, out(g, n, 0), TB_I8, 1, 4, 3, 3);
+    n = tb_graph_add_node(g, TB_OP_QLINEARADD, "qa2", 8, I(x, s, z, w, -1, z, s, z), 1);
+    EXPECT_ERROR(g, "node 'qa2' (QLinearAdd): input 4 is required but missing");
+    tb_graph_free(g);
+
+    /* QLinearConcat: triples after Y's parameters */
+    g = G(13);
+    x = inp(g, TB_I8, 3, D(2, 2, 3));
+    w = inp(g, TB_I8, 3, D(2, 5, 3));
+    s = cf32(g, 0.1f);
+    z = cq(g, TB_I8, 0);
+    n = tb_graph_add_node(g, TB_OP_QLINEARCONCAT, "qcat", 8, I(s, z, x, s, z, w, s, z), 1);
+    tb_node_set_int(g, n, "axis", 1);
+    EXPECT(g, out(g, n, 0), TB_I8, 2, 7, 3);
+    n = tb_graph_add_node(g, TB_OP_QLINEARCONCAT, "qcat2", 7, I(s, z, x, s, z, w, s), 1);
+    tb_node_set_int(g, n, "axis", 1);
+    EXPECT_ERROR(g, "expected Y_scale, Y_zero_point and (X, X_scale, X_zero_point) triples, got 7 inputs");
+    tb_graph_free(g);
+
+    /* pooling, sigmoid and MaxPool on int8 */
+    g = G(13);
+    x = inp(g, TB_I8, 4, D(1, 3, 7, 6));
+    s = cf32(g, 0.1f);
+    z = cq(g, TB_I8, 0);
+    n = tb_graph_add_node(g, TB_OP_QLINEARGLOBALAVGPOOL, "gap", 5, I(x, s, z, s, z), 1);
+    EXPECT(g, out(g, n, 0), TB_I8, 1, 3, 1, 1);
+    n = tb_graph_add_node(g, TB_OP_QLINEARAVGPOOL, "ap", 5, I(x, s, z, s, z), 1);
+    tb_node_set_ints(g, n, "kernel_shape", 2, D(3, 3));
+    tb_node_set_ints(g, n, "strides", 2, D(2, 2));
+    EXPECT(g, out(g, n, 0), TB_I8, 1, 3, 3, 2);
+    n = tb_graph_add_node(g, TB_OP_QLINEARSIGMOID, "sg", 5, I(x, s, z, s, z), 1);
+    EXPECT(g, out(g, n, 0), TB_I8, 1, 3, 7, 6);
+    n = tb_graph_add_node(g, TB_OP_MAXPOOL, "mp", 1, I(x), 1);
+    tb_node_set_ints(g, n, "kernel_shape", 2, D(2, 2));
+    EXPECT(g, out(g, n, 0), TB_I8, 1, 3, 6, 5);
+    n = tb_graph_add_node(g, TB_OP_QLINEARSIGMOID, "sg2", 5, I(x, s, z, s, z), 1);
+    tb_node_set_int(g, n, "channels_last", 1);
+    EXPECT_ERROR(g, "node 'sg2' (QLinearSigmoid): channels_last=1 is not supported");
+    tb_graph_free(g);
+
+    /* AveragePool stays float-only */
+    g = G(13);
+    x = inp(g, TB_I8, 4, D(1, 3, 7, 6));
+    n = tb_graph_add_node(g, TB_OP_AVGPOOL, "avg", 1, I(x), 1);
+    tb_node_set_ints(g, n, "kernel_shape", 2, D(2, 2));
+    EXPECT_ERROR(g, "input 0 has dtype i8, expected f32");
+    tb_graph_free(g);
+}
+
 int main(void) {
     test_conv();
     test_pool();
@@ -1384,6 +1549,7 @@ int main(void) {
     test_misc();
     test_rare();
     test_new_ops();
+    test_quant_ops();
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }

@@ -1,0 +1,61 @@
+/* quantize.c - tb_quantize_f32 and tb_dequantize_f32: the float <-> integer
+ * conversions at the edges of a quantized graph (QuantizeLinear,
+ * DequantizeLinear). The only quantized kernels that use float; the integer
+ * ones live in qconv.c and qelementwise.c.
+ */
+#include <math.h>
+
+#include "tb_runtime.h"
+
+#define DT_U8 2
+#define DT_I8 3
+
+static int32_t zero_at(const void *zero, int32_t dtype, int32_t a)
+{
+    if (!zero)
+        return 0;
+    if (dtype == DT_U8)
+        return ((const uint8_t *)zero)[a];
+    if (dtype == DT_I8)
+        return ((const int8_t *)zero)[a];
+    return ((const int32_t *)zero)[a];
+}
+
+void tb_quantize_f32(const tb_qlinear_params *p, const float *x, const float *scale, const void *zero,
+                     void *y)
+{
+    const float lo = p->dtype == DT_U8 ? 0.0f : -128.0f, hi = p->dtype == DT_U8 ? 255.0f : 127.0f;
+    int64_t o, i, k = 0;
+    int32_t a;
+    for (o = 0; o < p->outer; o++) {
+        for (a = 0; a < p->axis; a++) {
+            const float s = scale[a];
+            const float z = (float)zero_at(zero, p->dtype, a);
+            for (i = 0; i < p->inner; i++, k++) {
+                /* ONNX: saturate(rint(x / s) + z), rint rounding half to even
+                 * (the default rounding mode); NaN becomes the zero point. */
+                float v = rintf(x[k] / s) + z;
+                v = v != v ? z : v < lo ? lo : (v > hi ? hi : v);
+                if (p->dtype == DT_U8)
+                    ((uint8_t *)y)[k] = (uint8_t)v;
+                else
+                    ((int8_t *)y)[k] = (int8_t)v;
+            }
+        }
+    }
+}
+
+void tb_dequantize_f32(const tb_qlinear_params *p, const void *x, const float *scale, const void *zero,
+                       float *y)
+{
+    int64_t o, i, k = 0;
+    int32_t a;
+    for (o = 0; o < p->outer; o++) {
+        for (a = 0; a < p->axis; a++) {
+            const float s = scale[a];
+            const float z = (float)zero_at(zero, p->dtype, a);
+            for (i = 0; i < p->inner; i++, k++)
+                y[k] = ((float)zero_at(x, p->dtype, (int32_t)k) - z) * s;
+        }
+    }
+}
