@@ -19,4 +19,11 @@ void tb_output_abort(const char *tmp);
 /* Reads a whole file (NUL-terminated); NULL and err on failure. */
 char *tb_read_file(const char *path, size_t *len, tb_error *err);
 
+/* ---- resource limits (--max-ram, --max-flash) ---- */
+
+/* A byte count: decimal digits, optionally followed by K (x1024) or M
+ * (x1024*1024), as in "98304", "96K", "2M". 0 on success; 1 when the text is
+ * anything else or does not fit a size_t. */
+int tb_parse_bytes(const char *text, size_t *out);
+
 #endif

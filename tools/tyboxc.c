@@ -31,6 +31,10 @@ static const char usage[] =
     "  --report[=full]      print the memory plan (full: one line per arena tensor)\n"
     "  --harness            also write main.c and a Makefile building DIR/model_run\n"
     "\n"
+    "resource limits (docs/robustness.md; K and M suffixes: 96K, 2M):\n"
+    "  --max-ram BYTES      refuse the model if its arena needs more than BYTES\n"
+    "  --max-flash BYTES    refuse the model if its weights need more than BYTES\n"
+    "\n"
     "graph passes (docs/passes.md):\n"
     "  --channel-multiple N round channel counts of depthwise convs up to a multiple of N\n"
     "                       with zero filters (default 8; 1 turns it off)\n"
@@ -50,6 +54,8 @@ typedef struct {
     int report, harness;
     int prune; /* a --prune* flag was given: prune-l1 joins the default pipeline */
     tb_pass_context ctx;
+    /* resource limits: --max-ram bounds the arena, --max-flash the weights */
+    size_t max_ram, max_flash; /* SIZE_MAX: no limit */
 } options;
 
 /* Flags that become pass options: "--prune 0.3" is the option "prune=0.3". */
@@ -120,7 +126,7 @@ static const char *default_pipeline(const options *o) {
 
 /* Returns -1 to go on, otherwise the exit code. */
 static int parse_args(int argc, char **argv, options *o) {
-    *o = (options){.prefix = "model", .ctx = {.print_out = stderr}};
+    *o = (options){.prefix = "model", .ctx = {.print_out = stderr}, .max_ram = SIZE_MAX, .max_flash = SIZE_MAX};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val;
@@ -156,6 +162,10 @@ static int parse_args(int argc, char **argv, options *o) {
             o->report = 2;
         } else if (!strcmp(a, "--harness")) {
             o->harness = 1;
+        } else if ((val = flag_value("--max-ram", argc, argv, &i))) {
+            if (tb_parse_bytes(val, &o->max_ram)) return usage_error("--max-ram '%s' is not a byte count (e.g. 98304, 96K, 2M)", val);
+        } else if ((val = flag_value("--max-flash", argc, argv, &i))) {
+            if (tb_parse_bytes(val, &o->max_flash)) return usage_error("--max-flash '%s' is not a byte count (e.g. 98304, 96K, 2M)", val);
         } else if (a[0] == '-' && a[1] && pass_option_flag(argc, argv, &i, o)) {
             if (o->ctx.n_options == TB_MAX_PASS_OPTIONS) return usage_error("too many pass options at '%s'", a);
         } else if (a[0] == '-' && a[1]) {
@@ -175,6 +185,20 @@ static int parse_args(int argc, char **argv, options *o) {
 static int fail(const char *file, const tb_error *err) {
     fprintf(stderr, "%s: error: %s\n", file, err->msg);
     return 1;
+}
+
+/* The plan against --max-ram and --max-flash: one message giving the figures
+ * of every limit exceeded, before anything is written. */
+static int check_limits(const options *o, const tb_plan *plan, tb_error *err) {
+    char msg[sizeof err->msg];
+    size_t k = 0;
+    if (plan->arena_bytes > o->max_ram)
+        k += (size_t)snprintf(msg, sizeof msg, "the arena needs %zu bytes of RAM, over --max-ram %zu by %zu",
+                              plan->arena_bytes, o->max_ram, plan->arena_bytes - o->max_ram);
+    if (plan->weight_bytes > o->max_flash && k < sizeof msg)
+        k += (size_t)snprintf(msg + k, sizeof msg - k, "%sthe weights need %zu bytes of flash, over --max-flash %zu by %zu",
+                              k ? "; " : "", plan->weight_bytes, o->max_flash, plan->weight_bytes - o->max_flash);
+    return k ? tb_error_set(err, "%s", msg) : 0;
 }
 
 static int write_ir(const char *path, tb_graph *g, tb_error *err) {
@@ -206,6 +230,11 @@ int main(int argc, char **argv) {
     char tmp[4096];
     if (tb_run_pipeline(g, o.passes, &ctx, &err) || (o.emit_ir && write_ir(o.emit_ir, g, &err)) ||
         tb_plan_graph(g, &plan, &err)) {
+        tb_graph_free(g);
+        return fail(o.input, &err);
+    }
+    if (check_limits(&o, &plan, &err)) { /* refused: nothing is written */
+        tb_plan_free(&plan);
         tb_graph_free(g);
         return fail(o.input, &err);
     }
