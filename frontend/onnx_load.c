@@ -407,8 +407,33 @@ static int tensor_fill(const Onnx__TensorProto *t, const char *what, const tenso
     }
 }
 
+/* Frees the data of a tensor once the graph holds its copy, so that the
+ * weights are not held twice (in the unpacked model and in the graph) while
+ * the rest loads. free_unpacked skips the emptied fields. */
+static void release_tensor_data(Onnx__TensorProto *t) {
+    free(t->raw_data.data);
+    t->raw_data.data = NULL;
+    t->raw_data.len = 0;
+    t->has_raw_data = 0;
+    free(t->float_data);
+    t->float_data = NULL;
+    t->n_float_data = 0;
+    free(t->int32_data);
+    t->int32_data = NULL;
+    t->n_int32_data = 0;
+    free(t->int64_data);
+    t->int64_data = NULL;
+    t->n_int64_data = 0;
+    free(t->double_data);
+    t->double_data = NULL;
+    t->n_double_data = 0;
+    free(t->uint64_data);
+    t->uint64_data = NULL;
+    t->n_uint64_data = 0;
+}
+
 /* An initializer: a named constant. */
-static int load_initializer(loader *L, const Onnx__TensorProto *t, size_t index) {
+static int load_initializer(loader *L, Onnx__TensorProto *t, size_t index) {
     const char *name = str(t->name);
     if (!*name) return tb_error_set(L->err, "initializer %zu has no name", index);
     if (names_find(L, name) >= 0)
@@ -419,6 +444,7 @@ static int load_initializer(loader *L, const Onnx__TensorProto *t, size_t index)
     if (tensor_check(t, what, &ts, L->err)) return 1;
     int id = tb_graph_add_const(L->g, name, ts.dtype, ts.rank, ts.dims, NULL);
     if (tensor_fill(t, what, &ts, L->g->values[id].data, L->err)) return 1;
+    release_tensor_data(t);
     return names_add(L, id);
 }
 
@@ -624,6 +650,7 @@ static int load_constant(loader *L, const Onnx__NodeProto *np, const node_ref *n
         if (tensor_check(a->t, what, &ts, L->err)) return 1;
         id = tb_graph_add_const(g, out, ts.dtype, ts.rank, ts.dims, NULL);
         if (tensor_fill(a->t, what, &ts, g->values[id].data, L->err)) return 1;
+        release_tensor_data(a->t);
         break;
     }
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT:
@@ -780,8 +807,9 @@ static int load_model(loader *L, const Onnx__ModelProto *m) {
     return load_graph(L, m->graph);
 }
 
-tb_graph *tb_onnx_load_buffer(const uint8_t *data, size_t len, const char *graph_name_hint,
-                              tb_error *err) {
+/* The checked, unpacked model (which copies every byte field out of data);
+ * NULL and err on failure. */
+static Onnx__ModelProto *unpack_model(const uint8_t *data, size_t len, tb_error *err) {
     static const uint8_t empty[1];
     if (!data) {
         if (len) {
@@ -795,10 +823,12 @@ tb_graph *tb_onnx_load_buffer(const uint8_t *data, size_t len, const char *graph
         return NULL;
     }
     Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, data);
-    if (!m) {
-        tb_error_set(err, "not a valid ONNX model (protobuf parse failed)");
-        return NULL;
-    }
+    if (!m) tb_error_set(err, "not a valid ONNX model (protobuf parse failed)");
+    return m;
+}
+
+/* Loads an unpacked model into a graph and frees the model. */
+static tb_graph *load_unpacked(Onnx__ModelProto *m, const char *graph_name_hint, tb_error *err) {
     if (!m->graph) {
         onnx__model_proto__free_unpacked(m, NULL);
         tb_error_set(err, "not a valid ONNX model: model has no graph");
@@ -817,6 +847,12 @@ tb_graph *tb_onnx_load_buffer(const uint8_t *data, size_t len, const char *graph
         return NULL;
     }
     return L.g;
+}
+
+tb_graph *tb_onnx_load_buffer(const uint8_t *data, size_t len, const char *graph_name_hint,
+                              tb_error *err) {
+    Onnx__ModelProto *m = unpack_model(data, len, err);
+    return m ? load_unpacked(m, graph_name_hint, err) : NULL;
 }
 
 /* Reads the whole file; works for pipes too (no seeking). */
@@ -857,6 +893,12 @@ tb_graph *tb_onnx_load_file(const char *path, tb_error *err) {
     size_t len;
     uint8_t *data = read_file(path, &len, err);
     if (!data) return NULL;
+    /* Peak memory: the file is freed once unpacked, and each tensor of the
+     * unpacked model once the graph has it, so the weights are never held
+     * more than twice. */
+    Onnx__ModelProto *m = unpack_model(data, len, err);
+    free(data);
+    if (!m) return NULL;
     /* Name hint: the file name without directory and extension. */
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
@@ -867,7 +909,5 @@ tb_graph *tb_onnx_load_file(const char *path, tb_error *err) {
         k++;
     }
     hint[k] = 0;
-    tb_graph *g = tb_onnx_load_buffer(data, len, hint, err);
-    free(data);
-    return g;
+    return load_unpacked(m, hint, err);
 }

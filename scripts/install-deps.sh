@@ -5,7 +5,9 @@
 #
 # Build: C compiler, make, CMake, protobuf-c (the ONNX loader is generated
 # from libonnx-dev's onnx.proto), llvm-14-tools (FileCheck/lit for the lit
-# tests) and clang. Tests: python3-onnx/numpy/torch/torchvision to make models
+# tests) and clang. Sanitizer build and fuzzers (scripts/test-sanitizers.sh,
+# scripts/fuzz.sh): clang-14 and libclang-rt-14-dev (ASan, UBSan, libFuzzer
+# runtimes). Tests: python3-onnx/numpy/torch/torchvision to make models
 # and reference outputs, matplotlib for plots, and the Fashion-MNIST data set.
 # Cortex-M: the arm-none-eabi cross compiler with newlib, and qemu-system-arm
 # to run the bare-metal builds (test cortexm-qemu, scripts/cortexm_size.py).
@@ -16,9 +18,9 @@
 set -eu
 
 PACKAGES="build-essential cmake protobuf-c-compiler libprotobuf-c-dev
-libonnx-dev llvm-14-tools clang python3-onnx python3-numpy python3-torch
-python3-torchvision python3-matplotlib dataset-fashion-mnist
-gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
+libonnx-dev llvm-14-tools clang clang-14 libclang-rt-14-dev python3-onnx
+python3-numpy python3-torch python3-torchvision python3-matplotlib
+dataset-fashion-mnist gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
 
 # Print the packages of $PACKAGES that are not fully installed, on one line.
 missing_packages() {

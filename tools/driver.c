@@ -38,6 +38,25 @@ char *tb_read_file(const char *path, size_t *len, tb_error *err) {
     return buf;
 }
 
+/* ---- resource limits ------------------------------------------------------- */
+
+int tb_parse_bytes(const char *text, size_t *out) {
+    size_t n = 0;
+    const char *p = text;
+    if (*p < '0' || *p > '9') return 1; /* strtoull would take "-1" and " 1" */
+    for (; *p >= '0' && *p <= '9'; p++) {
+        size_t digit = (size_t)(*p - '0');
+        if (n > (SIZE_MAX - digit) / 10) return 1;
+        n = n * 10 + digit;
+    }
+    size_t unit = 1;
+    if (*p == 'K' || *p == 'k') unit = 1024, p++;
+    else if (*p == 'M' || *p == 'm') unit = 1024 * 1024, p++;
+    if (*p || (n && n > SIZE_MAX / unit)) return 1;
+    *out = n * unit;
+    return 0;
+}
+
 static int ends_with(const char *s, const char *suffix) {
     size_t a = strlen(s), b = strlen(suffix);
     return a >= b && !strcmp(s + a - b, suffix);

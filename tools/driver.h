@@ -32,4 +32,11 @@ char *tb_read_file(const char *path, size_t *len, tb_error *err);
  */
 int tb_opt_main(int argc, char **argv, const char *tool);
 
+/* ---- resource limits (--max-ram, --max-flash) ---- */
+
+/* A byte count: decimal digits, optionally followed by K (x1024) or M
+ * (x1024*1024), as in "98304", "96K", "2M". 0 on success; 1 when the text is
+ * anything else or does not fit a size_t. */
+int tb_parse_bytes(const char *text, size_t *out);
+
 #endif

@@ -34,6 +34,10 @@ static const char usage[] =
     "  --report[=full]      print the memory plan (full: one line per arena tensor)\n"
     "  --harness            also write main.c and a Makefile building DIR/model_run\n"
     "\n"
+    "resource limits (docs/robustness.md; K and M suffixes: 96K, 2M):\n"
+    "  --max-ram BYTES      refuse the model if its arena needs more than BYTES\n"
+    "  --max-flash BYTES    refuse the model if its weights need more than BYTES\n"
+    "\n"
     "graph passes (docs/passes.md):\n"
     "  --channel-multiple N round channel counts of depthwise convs up to a multiple of N\n"
     "                       with zero filters (default 8; 1 turns it off)\n"
@@ -83,6 +87,8 @@ typedef struct {
     tb_pass_context ctx;
     int train_tail;
     tb_tail_options tail;
+    /* resource limits: --max-ram bounds the arena, --max-flash the weights */
+    size_t max_ram, max_flash; /* SIZE_MAX: no limit */
 } options;
 
 /* Flags that become pass options: "--prune 0.3" is the option "prune=0.3". */
@@ -158,17 +164,6 @@ static const char *default_pipeline(const options *o) {
     return buf;
 }
 
-/* "96K", "1M", "4096" -> bytes; 0 on a malformed size. */
-static size_t parse_bytes(const char *s) {
-    char *end;
-    errno = 0;
-    unsigned long long n = strtoull(s, &end, 10);
-    if (end == s || errno || *s == '-') return 0;
-    if (*end == 'K' || *end == 'k') n *= 1024, end++;
-    else if (*end == 'M' || *end == 'm') n *= 1024 * 1024, end++;
-    return *end ? 0 : (size_t)n;
-}
-
 static int parse_count(const char *s, long lo, long *out) {
     char *end;
     errno = 0;
@@ -195,7 +190,7 @@ static int tail_flag(int argc, char **argv, int *i, options *o, int *rc) {
     if (!strcmp(a, "--train-tail")) o->train_tail = 1;
     else if (!strcmp(a, "--train-last-only")) t->train_last_only = 1;
     else if ((val = flag_value("--memory-budget", argc, argv, i))) {
-        if (!(t->budget = parse_bytes(val))) *rc = usage_error("--memory-budget '%s' is not a size in bytes (K, M suffixes)", val);
+        if (tb_parse_bytes(val, &t->budget) || !t->budget) *rc = usage_error("--memory-budget '%s' is not a size in bytes (K, M suffixes)", val);
     } else if ((val = flag_value("--split", argc, argv, i))) {
         t->split = val;
     } else if ((val = flag_value("--min-buffer", argc, argv, i))) {
@@ -224,7 +219,8 @@ static int tail_flag(int argc, char **argv, int *i, options *o, int *rc) {
 /* Returns -1 to go on, otherwise the exit code. */
 static int parse_args(int argc, char **argv, options *o) {
     int rc;
-    *o = (options){.prefix = "model", .ctx = {.print_out = stderr}, .tail = tb_tail_default_options()};
+    *o = (options){.prefix = "model", .ctx = {.print_out = stderr}, .tail = tb_tail_default_options(),
+                   .max_ram = SIZE_MAX, .max_flash = SIZE_MAX};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val;
@@ -268,6 +264,10 @@ static int parse_args(int argc, char **argv, options *o) {
             o->harness = 1;
         } else if (tail_flag(argc, argv, &i, o, &rc)) {
             if (rc >= 0) return rc;
+        } else if ((val = flag_value("--max-ram", argc, argv, &i))) {
+            if (tb_parse_bytes(val, &o->max_ram)) return usage_error("--max-ram '%s' is not a byte count (e.g. 98304, 96K, 2M)", val);
+        } else if ((val = flag_value("--max-flash", argc, argv, &i))) {
+            if (tb_parse_bytes(val, &o->max_flash)) return usage_error("--max-flash '%s' is not a byte count (e.g. 98304, 96K, 2M)", val);
         } else if (a[0] == '-' && a[1] && pass_option_flag(argc, argv, &i, o)) {
             if (o->ctx.n_options == TB_MAX_PASS_OPTIONS) return usage_error("too many pass options at '%s'", a);
         } else if (a[0] == '-' && a[1]) {
@@ -302,6 +302,20 @@ static int fail(const char *file, const tb_error *err) {
     return 1;
 }
 
+/* The plan against --max-ram and --max-flash: one message giving the figures
+ * of every limit exceeded, before anything is written. */
+static int check_limits(const options *o, const tb_plan *plan, tb_error *err) {
+    char msg[sizeof err->msg];
+    size_t k = 0;
+    if (plan->arena_bytes > o->max_ram)
+        k += (size_t)snprintf(msg, sizeof msg, "the arena needs %zu bytes of RAM, over --max-ram %zu by %zu",
+                              plan->arena_bytes, o->max_ram, plan->arena_bytes - o->max_ram);
+    if (plan->weight_bytes > o->max_flash && k < sizeof msg)
+        k += (size_t)snprintf(msg + k, sizeof msg - k, "%sthe weights need %zu bytes of flash, over --max-flash %zu by %zu",
+                              k ? "; " : "", plan->weight_bytes, o->max_flash, plan->weight_bytes - o->max_flash);
+    return k ? tb_error_set(err, "%s", msg) : 0;
+}
+
 static int write_ir(const char *path, tb_graph *g, tb_error *err) {
     FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
     if (!f) return tb_error_set(err, "cannot write '%s'", path);
@@ -334,6 +348,12 @@ int main(int argc, char **argv) {
      * <prefix>_run is the feature extractor. */
     if (tb_run_pipeline(g, o.passes, &ctx, &err) || (o.emit_ir && write_ir(o.emit_ir, g, &err)) ||
         (o.train_tail ? tb_tail_split(g, &o.tail, &tail, &plan, ctx.report, &err) : tb_plan_graph(g, &plan, &err))) {
+        tb_tail_free(&tail);
+        tb_graph_free(g);
+        return fail(o.input, &err);
+    }
+    if (check_limits(&o, &plan, &err)) { /* refused: nothing is written */
+        tb_plan_free(&plan);
         tb_tail_free(&tail);
         tb_graph_free(g);
         return fail(o.input, &err);

@@ -8,10 +8,10 @@ DIR is what gen_node_tests.py wrote (DIR/node/test_*) or a folder of test_*
 folders. For every test whose ops are all in `tyboxc --list-ops` (and whose
 inputs/outputs are plain tensors of a supported dtype, in the default domain)
 this compiles the model with `tyboxc --harness`, builds it with
-`make CC=gcc CFLAGS='-O1 -std=c99'`, feeds each test_data_set's inputs as raw
-little-endian bytes to model_run and compares its raw output with the expected
-output_*.pb: floats with np.allclose(rtol=1e-4, atol=1e-5, NaN == NaN), every
-other dtype exactly.
+`make CC=gcc CFLAGS='-O0 -std=c99'` (plus $TYBOXC_TEST_CFLAGS when set), feeds
+each test_data_set's inputs as raw little-endian bytes to model_run and compares
+its raw output with the expected output_*.pb: floats with np.allclose(rtol=1e-4,
+atol=1e-5, NaN == NaN), every other dtype exactly.
 
 Output: one `FAIL name: reason` line per failure, `XPASS name: ...` for a test
 listed as expected to fail that now passes, then `skipped: N (...)`,

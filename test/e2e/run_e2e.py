@@ -6,7 +6,8 @@ usage: /usr/bin/python3 run_e2e.py --tyboxc BUILD/tools/tyboxc \\
 
 DIR holds what test/models/make_models.py wrote: NAME.onnx, NAME.in.f32
 (samples back to back) and NAME.ref.f32 (torch's outputs). For each model
-this runs `tyboxc NAME.onnx -o WORK/NAME --harness`, `make CFLAGS=-O2`, then
+this runs `tyboxc NAME.onnx -o WORK/NAME --harness`, `make CFLAGS=-O2` (plus
+$TYBOXC_TEST_CFLAGS, e.g. sanitizer flags, when set), then
 `model_run NAME.in.f32 WORK/NAME/out.f32`, and compares with NAME.ref.f32.
 
 A model passes when max|out - ref| <= 1e-4 * max(1, max|ref|) and the output

@@ -4,8 +4,10 @@
 usage: /usr/bin/python3 make_bad_models.py OUTDIR
 
 Valid models start with ok_, bad ones with bad_. Each bad model breaks exactly
-one rule of the loader (frontend/onnx_load.c); the expected diagnostic is in
-EXPECTED below (a substring of the message), for the lit tests to match.
+one rule of the loader (frontend/onnx_load.c) or, from bad_cast_float16 on, of
+shape inference (ir/shape.c, which tyboxc runs right after loading); the
+expected diagnostic is in EXPECTED below (a substring of the message), written
+to OUTDIR/EXPECTED.txt for check_bad_models.py, and matched by the lit tests.
 No checker is run: several of these models are invalid on purpose.
 """
 import os
@@ -47,6 +49,40 @@ EXPECTED = {
     "bad_numel_overflow.onnx": "tensor 'W' is too large",
     "bad_undefined_output.onnx": "graph output 'nope' is not defined",
     "bad_typed_count.onnx": "tensor 'W' has 5 elements in float_data",
+    "bad_constant_length.onnx":
+        "node 'const0' (Constant): tensor 'k' has 3 elements in float_data, but shape [4] needs 4",
+    "bad_input_negative_dim.onnx": "input 'x': dimension 1 is negative (-3)",
+    "bad_input_overflow.onnx": "input 'x' is too large (shape [1099511627776,1099511627776,"
+                               "1099511627776] of f32)",
+    "bad_input_no_shape.onnx": "input 'x' has no shape: tyboxc needs static shapes",
+    "bad_self_loop.onnx": "node 'r0' (Relu): input 'a' is not defined before use",
+    "bad_missing_input.onnx": "node 'add0' (Add): input 'ghost' is not defined before use",
+    "bad_duplicate_initializer.onnx": "tensor 'W': value 'W' is defined twice",
+    "bad_duplicate_input.onnx": "input 'x': value 'x' is defined twice",
+    "bad_duplicate_graph_output.onnx": "graph output 'y' is listed twice",
+    "bad_input_string.onnx": "input 'x' has element type STRING, which tyboxc does not support",
+    "bad_input_bfloat16.onnx": "input 'x' has element type BFLOAT16, which tyboxc does not "
+                               "support",
+    "bad_external_no_location.onnx": "tensor 'W' uses external data (data_location EXTERNAL)",
+    "bad_constant_two_values.onnx": "node 'const0' (Constant): Constant has 2 attributes",
+    "bad_constant_string.onnx": "node 'const0' (Constant): Constant with value_string is not "
+                                "supported",
+    "bad_no_inputs_no_outputs.onnx": "graph has no outputs",
+    "bad_unnamed_unknown_op.onnx": "node 'Bar_0' (Bar): unsupported op 'Bar'",
+    "bad_opset_zero.onnx": "default opset version 0 is out of range",
+    # from here on the loader accepts the model and shape inference refuses it
+    "bad_cast_float16.onnx": "node 'cast0' (Cast): Cast to ONNX type 10 is not supported",
+    "bad_node_no_output.onnx": "node 'r0' (Relu): expected 1 output, got 0",
+    "bad_shape_overflow.onnx": "node 'cos0' (ConstantOfShape): tensor too large: output 0 would "
+                               "be [1099511627776,1099511627776]",
+    "bad_expand_overflow.onnx": "node 'exp0' (Expand): tensor too large: output 0 would be "
+                                "[2147483648,2147483648,2147483648]",
+    "bad_reshape_negative.onnx": "node 'rs0' (Reshape): shape[0] = -5 is negative",
+    "bad_conv_pads_overflow.onnx": "node 'conv0' (Conv): pads[0] = 4611686018427387904 is too "
+                                   "large",
+    "bad_conv_weight_rank.onnx": "node 'conv0' (Conv): input 1 has rank 2, expected 4",
+    "bad_gather_out_of_range.onnx": "node 'gather0' (Gather): index 7 is out of range for axis 0 "
+                                    "of size 4",
 }
 
 
@@ -249,6 +285,149 @@ def bad_typed_count():
     del w.float_data[5:]
     nodes = [helper.make_node("Add", ["x", "W"], ["y"])]
     return model(nodes, [x_info(shape=(2, 3))], [y_info()], [w])
+
+
+def bad_constant_length():
+    k = helper.make_tensor("k", TensorProto.FLOAT, [4], [1.0, 2.0, 3.0, 4.0])
+    del k.float_data[3:]
+    nodes = [helper.make_node("Constant", [], ["k"], name="const0", value=k),
+             helper.make_node("Add", ["x", "k"], ["y"], name="add0")]
+    return model(nodes, [x_info(shape=(4,))], [y_info()])
+
+
+def relu_model(inputs, outputs=None, **kw):
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="r0")]
+    return model(nodes, inputs, [y_info()] if outputs is None else outputs, **kw)
+
+
+def bad_input_negative_dim():
+    return relu_model([x_info(shape=(1, -3))])
+
+
+def bad_input_overflow():
+    return relu_model([x_info(shape=(1 << 40, 1 << 40, 1 << 40))])
+
+
+def bad_input_no_shape():
+    return relu_model([helper.make_tensor_value_info("x", TensorProto.FLOAT, None)])
+
+
+def bad_self_loop():
+    nodes = [helper.make_node("Relu", ["a"], ["a"], name="r0"),
+             helper.make_node("Add", ["x", "a"], ["y"], name="add0")]
+    return model(nodes, [x_info()], [y_info()])
+
+
+def bad_missing_input():
+    nodes = [helper.make_node("Add", ["x", "ghost"], ["y"], name="add0")]
+    return model(nodes, [x_info()], [y_info()])
+
+
+def bad_duplicate_initializer():
+    w, b = conv_weights()
+    again = numpy_helper.from_array(np.zeros((2, 1, 3, 3), np.float32), "W")
+    nodes = [helper.make_node("Conv", ["x", "W", "B"], ["y"], name="conv0")]
+    return model(nodes, [x_info()], [y_info()], [w, b, again])
+
+
+def bad_duplicate_input():
+    return relu_model([x_info(), x_info()])
+
+
+def bad_duplicate_graph_output():
+    return relu_model([x_info()], [y_info(), y_info()])
+
+
+def bad_input_string():
+    return relu_model([helper.make_tensor_value_info("x", TensorProto.STRING, [2])])
+
+
+def bad_input_bfloat16():
+    return relu_model([helper.make_tensor_value_info("x", TensorProto.BFLOAT16, [2])])
+
+
+def bad_external_no_location():
+    m = ok_conv_relu()
+    w = m.graph.initializer[0]
+    w.ClearField("raw_data")
+    w.data_location = TensorProto.EXTERNAL
+    return m
+
+
+def bad_constant_two_values():
+    k = helper.make_tensor("k", TensorProto.FLOAT, [1], [2.0])
+    nodes = [helper.make_node("Constant", [], ["k"], name="const0", value=k, value_float=1.0),
+             helper.make_node("Add", ["x", "k"], ["y"], name="add0")]
+    return model(nodes, [x_info()], [y_info()])
+
+
+def bad_constant_string():
+    nodes = [helper.make_node("Constant", [], ["k"], name="const0", value_string="hi"),
+             helper.make_node("Add", ["x", "k"], ["y"], name="add0")]
+    return model(nodes, [x_info()], [y_info()])
+
+
+def bad_no_inputs_no_outputs():
+    # No inputs alone is fine (the graph computes constants); no outputs is not.
+    return model([helper.make_node("Constant", [], ["k"], value_float=1.0)], [], [])
+
+
+def bad_unnamed_unknown_op():
+    return model([helper.make_node("Bar", ["x"], ["y"])], [x_info()], [y_info()])
+
+
+def bad_opset_zero():
+    return relu_model([x_info()], opset=[helper.make_opsetid("", 0)])
+
+
+def bad_cast_float16():
+    nodes = [helper.make_node("Cast", ["x"], ["y"], name="cast0", to=TensorProto.FLOAT16)]
+    return model(nodes, [x_info()], [y_info()])
+
+
+def bad_node_no_output():
+    nodes = [helper.make_node("Relu", ["x"], [], name="r0"),
+             helper.make_node("Relu", ["x"], ["y"], name="r1")]
+    return model(nodes, [x_info()], [y_info()])
+
+
+def bad_shape_overflow():
+    shape = numpy_helper.from_array(np.array([1 << 40, 1 << 40], np.int64), "shape")
+    nodes = [helper.make_node("ConstantOfShape", ["shape"], ["c"], name="cos0"),
+             helper.make_node("Add", ["x", "c"], ["y"], name="add0")]
+    return model(nodes, [x_info(shape=(1,))], [y_info()], [shape])
+
+
+def bad_expand_overflow():
+    shape = numpy_helper.from_array(np.array([1 << 31] * 3, np.int64), "shape")
+    nodes = [helper.make_node("Expand", ["x", "shape"], ["y"], name="exp0")]
+    return model(nodes, [x_info(shape=(1,))], [y_info()], [shape])
+
+
+def bad_reshape_negative():
+    shape = numpy_helper.from_array(np.array([-5, 4], np.int64), "shape")
+    nodes = [helper.make_node("Reshape", ["x", "shape"], ["y"], name="rs0")]
+    return model(nodes, [x_info(shape=(4, 4))], [y_info()], [shape])
+
+
+def bad_conv_pads_overflow():
+    w, b = conv_weights()
+    nodes = [helper.make_node("Conv", ["x", "W", "B"], ["y"], name="conv0", pads=[1 << 62] * 4)]
+    return model(nodes, [x_info()], [y_info()], [w, b])
+
+
+def bad_conv_weight_rank():
+    w = numpy_helper.from_array(np.ones((2, 9), np.float32), "W")
+    nodes = [helper.make_node("Conv", ["x", "W"], ["y"], name="conv0")]
+    return model(nodes, [x_info()], [y_info()], [w])
+
+
+def bad_gather_out_of_range():
+    data = numpy_helper.from_array(np.arange(4, dtype=np.float32), "d")
+    index = numpy_helper.from_array(np.array([7], np.int64), "i")
+    nodes = [helper.make_node("Gather", ["d", "i"], ["g"], name="gather0"),
+             helper.make_node("Add", ["x", "g"], ["y"], name="add0")]
+    return model(nodes, [x_info(shape=(1,))], [y_info()], [data, index])
 
 
 def varint(n):

@@ -1,5 +1,9 @@
 """Shared by the model test runners: run a step, and compile a model with
-tyboxc --harness and build it with make, failing with one short reason."""
+tyboxc --harness and build it with make, failing with one short reason.
+
+TYBOXC_TEST_CFLAGS, when set, is appended to the CFLAGS of every build of
+generated code (scripts/test-sanitizers.sh passes the sanitizer flags there:
+the emitted C is checked with ASan and UBSan like the compiler itself)."""
 
 import os
 import signal
@@ -54,11 +58,27 @@ def run_step(what, argv, timeout):
     return proc
 
 
+def with_test_cflags(make_vars):
+    """make_vars with $TYBOXC_TEST_CFLAGS appended to CFLAGS (the generated
+    Makefile's default, -O2, when make_vars sets none). The Makefile passes
+    CFLAGS to the link too, so sanitizer flags need nothing else."""
+    extra = os.environ.get("TYBOXC_TEST_CFLAGS", "").strip()
+    if not extra:
+        return list(make_vars)
+    out, found = [], False
+    for var in make_vars:
+        if var.startswith("CFLAGS="):
+            var, found = var + " " + extra, True
+        out.append(var)
+    return out if found else out + ["CFLAGS=-O2 " + extra]
+
+
 def compile_and_build(tyboxc, model_path, out_dir, make_vars, timeouts):
     """tyboxc --harness then make; returns the path of model_run.
-    timeouts = (compile, build) in seconds; make_vars like ["CFLAGS=-O2"]."""
+    timeouts = (compile, build) in seconds; make_vars like ["CFLAGS=-O2"]
+    ($TYBOXC_TEST_CFLAGS is appended to CFLAGS)."""
     run_step("tyboxc", [tyboxc, model_path, "-o", out_dir, "--harness"], timeouts[0])
-    run_step("make", ["make", "-C", out_dir] + list(make_vars), timeouts[1])
+    run_step("make", ["make", "-C", out_dir] + with_test_cflags(make_vars), timeouts[1])
     model_run = os.path.join(out_dir, "model_run")
     if not os.access(model_run, os.X_OK):
         raise StepFailure("make succeeded but built no %s" % model_run)
