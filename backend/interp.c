@@ -15,6 +15,8 @@
 #define CALL_3_1(fn, p, a) fn(p, a[0], a[1], a[2], a[3])
 #define CALL_4_1(fn, p, a) fn(p, a[0], a[1], a[2], a[3], a[4])
 #define CALL_5_1(fn, p, a) fn(p, a[0], a[1], a[2], a[3], a[4], a[5])
+#define CALL_1_2(fn, p, a) fn(p, a[0], a[1], a[2])
+#define CALL_8_3(fn, p, a) fn(p, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10])
 
 static void run_call(const tb_call *c, void *const *a) {
     switch (c->kernel) {

@@ -264,7 +264,6 @@ static int lower_mod(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e) {
         return lower_binary(g, n, L, TB_BINARY_##OP, e); \
     }
 BINARY(pow, POW)
-BINARY(prelu, PRELU)
 BINARY(equal, EQ)
 BINARY(greater, GT)
 BINARY(less, LT)
@@ -358,7 +357,6 @@ UNARY(exp, EXP, 0, 0)
 UNARY(log, LOG, 0, 0)
 UNARY(sqrt, SQRT, 0, 0)
 UNARY(abs, ABS, 0, 0)
-UNARY(neg, NEG, 0, 0)
 UNARY(reciprocal, RECIPROCAL, 0, 0)
 UNARY(hardsigmoid, HARDSIGMOID, tb_node_float(n, "alpha", 0.2f), tb_node_float(n, "beta", 0.5f))
 UNARY(leakyrelu, LEAKYRELU, tb_node_float(n, "alpha", 0.01f), 0)
@@ -869,6 +867,156 @@ static int lower_folded_only(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *e
 #define lower_qlinearglobalavgpool tb_lower_qlinearglobalavgpool
 #define lower_qlinearavgpool tb_lower_qlinearavgpool
 #define lower_qlinearsigmoid tb_lower_qlinearsigmoid
+/* ---- ops3: resampling, transposed convolution, selection, recurrent ------ */
+
+/* Neg: f32 through the unary kernel; integers (shape arithmetic) as
+ * y = x - x, then y = y - x in place, with tb_binary_any's wrapping. */
+static int lower_neg(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    if (in_val(g, n, 0)->dtype == TB_F32) return lower_unary(g, n, L, TB_UNARY_NEG, 0, 0, err);
+    int x = n->inputs[0], y = n->outputs[0];
+    return binary_call(g, n, L, TB_BINARY_SUB, x, x, y, err) || binary_call(g, n, L, TB_BINARY_SUB, y, x, y, err);
+}
+
+/* PRelu: numpy broadcasting, or a per-channel slope before opset 7. */
+static int lower_prelu(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    if (lower_binary(g, n, L, TB_BINARY_PRELU, err)) return 1;
+    if (tb_prelu_per_channel(g, (int)(n - g->nodes))) {
+        tb_call *c = &L->calls[L->n_calls - 1];
+        int32_t *bs = c->kernel == TB_K_binary_f32 ? c->p.binary_f32.b_strides : c->p.binary_any.b_strides;
+        for (int i = 0; i < TB_RT_MAX_RANK; i++) bs[i] = i == 1;
+    }
+    return 0;
+}
+
+/* Size: its output is a constant from shape inference, folded like Shape. */
+#define lower_size lower_folded_only
+
+/* Resize / Upsample: x viewed as [outer, h, w] over its last two axes. */
+static int lower_resample(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    tb_value *x = in_val(g, n, 0);
+    tb_resize_info r;
+    if (need_f32(n, x, err) || tb_resize_resolve(g, (int)(n - g->nodes), &r, err)) return 1;
+    tb_call *c = add_call(L, TB_K_resize);
+    tb_resize_params *p = &c->p.resize;
+    int rk = x->rank, h = rk - 2, w = rk - 1;
+    p->outer = prod(x->dims, 0, rk >= 2 ? rk - 2 : 0);
+    p->h_in = h >= 0 ? (int32_t)x->dims[h] : 1;
+    p->h_out = h >= 0 ? (int32_t)r.out[h] : 1;
+    p->w_in = (int32_t)x->dims[w];
+    p->w_out = (int32_t)r.out[w];
+    p->scale_h = h >= 0 ? r.scales[h] : 1.0f;
+    p->scale_w = r.scales[w];
+    p->roi_h0 = h >= 0 ? r.roi[h] : 0.0f;
+    p->roi_h1 = h >= 0 ? r.roi[rk + h] : 1.0f;
+    p->roi_w0 = r.roi[w];
+    p->roi_w1 = r.roi[rk + w];
+    p->mode = r.mode, p->coord = r.coord, p->nearest = r.nearest;
+    p->exclude_outside = r.exclude_outside;
+    p->cubic_a = r.cubic_a;
+    p->extrapolation = r.extrapolation;
+    set_args(c, 2, (int[]){n->inputs[0], n->outputs[0]});
+    return 0;
+}
+#define lower_resize lower_resample
+#define lower_upsample lower_resample
+
+static int lower_convtranspose(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    tb_value *x = in_val(g, n, 0), *y = out_val(g, n, 0);
+    int64_t k[2], s[2], d[2], pd[4];
+    int sp = x->rank - 2;
+    if (need_f32(n, x, err)) return 1;
+    if (tb_node_ints(n, "kernel_shape", k, 2) != sp || tb_node_ints(n, "strides", s, 2) != sp ||
+        tb_node_ints(n, "dilations", d, 2) != sp || tb_node_ints(n, "pads", pd, 4) != 2 * sp)
+        return tb_node_error(err, n, "attributes are not canonical (run shape inference first)");
+    tb_call *c = add_call(L, TB_K_convtranspose);
+    tb_convtranspose_params *p = &c->p.convtranspose;
+    p->n = (int32_t)x->dims[0];
+    p->c_in = (int32_t)x->dims[1];
+    p->c_out = (int32_t)y->dims[1];
+    p->group = (int32_t)tb_node_int(n, "group", 1);
+    p->h_in = sp == 2 ? (int32_t)x->dims[2] : 1;
+    p->h_out = sp == 2 ? (int32_t)y->dims[2] : 1;
+    p->w_in = (int32_t)x->dims[x->rank - 1];
+    p->w_out = (int32_t)y->dims[y->rank - 1];
+    p->k_h = sp == 2 ? (int32_t)k[0] : 1;
+    p->k_w = (int32_t)k[sp - 1];
+    p->stride_h = sp == 2 ? (int32_t)s[0] : 1;
+    p->stride_w = (int32_t)s[sp - 1];
+    p->dil_h = sp == 2 ? (int32_t)d[0] : 1;
+    p->dil_w = (int32_t)d[sp - 1];
+    p->pad_top = sp == 2 ? (int32_t)pd[0] : 0;
+    p->pad_left = (int32_t)pd[sp - 1];
+    set_args(c, 4, (int[]){n->inputs[0], n->inputs[1], input_or_none(n, 2), n->outputs[0]});
+    return 0;
+}
+
+static int lower_mvn(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    tb_value *x = in_val(g, n, 0);
+    int mask[TB_MAX_RANK];
+    if (tb_mvn_axes(g, (int)(n - g->nodes), mask, err)) return 1;
+    tb_call *c = add_call(L, TB_K_mvn);
+    c->p.mvn.rank = x->rank;
+    for (int i = 0; i < x->rank; i++) {
+        c->p.mvn.dims[i] = (int32_t)x->dims[i];
+        c->p.mvn.mask[i] = mask[i];
+    }
+    set_args(c, 2, (int[]){n->inputs[0], n->outputs[0]});
+    return 0;
+}
+
+static int lower_topk(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    tb_value *x = in_val(g, n, 0);
+    int axis, largest;
+    int64_t k;
+    if (tb_topk_resolve(g, (int)(n - g->nodes), &axis, &k, &largest, err)) return 1;
+    tb_call *c = add_call(L, TB_K_topk);
+    c->p.topk.outer = prod(x->dims, 0, axis);
+    c->p.topk.axis = (int32_t)x->dims[axis];
+    c->p.topk.inner = prod(x->dims, axis + 1, x->rank);
+    c->p.topk.k = (int32_t)k;
+    c->p.topk.largest = largest;
+    set_args(c, 3, (int[]){n->inputs[0], n->outputs[0], n->outputs[1]});
+    return 0;
+}
+
+static int lower_einsum(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    tb_einsum_info e;
+    if (tb_einsum_resolve(g, (int)(n - g->nodes), &e, err)) return 1;
+    tb_call *c = add_call(L, TB_K_contract);
+    tb_contract_params *p = &c->p.contract;
+    p->is_f64 = in_val(g, n, 0)->dtype == TB_F64;
+    p->rank = e.rank;
+    p->out_rank = e.out_rank;
+    for (int i = 0; i < e.rank; i++) {
+        p->dims[i] = (int32_t)e.dims[i];
+        p->a_strides[i] = (int32_t)e.strides[0][i];
+        p->b_strides[i] = (int32_t)e.strides[1][i];
+    }
+    set_args(c, 3, (int[]){n->inputs[0], input_or_none(n, 1), n->outputs[0]});
+    return 0;
+}
+
+/* LSTM / GRU / RNN: one tb_rnn_f32 call (inference gave the node the Y, Y_h
+ * and Y_c outputs the kernel needs). */
+static int lower_recurrent(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
+    tb_rnn_info r;
+    if (tb_rnn_resolve(g, (int)(n - g->nodes), &r, err)) return 1;
+    tb_call *c = add_call(L, TB_K_rnn);
+    tb_rnn_params *p = &c->p.rnn;
+    p->cell = r.cell;
+    p->seq = (int32_t)r.seq, p->batch = (int32_t)r.batch, p->input = (int32_t)r.input, p->hidden = (int32_t)r.hidden;
+    p->dirs = r.dirs, p->direction = r.direction, p->layout = r.layout;
+    p->linear_before_reset = r.linear_before_reset;
+    p->clip = r.clip;
+    int out[3];
+    for (int k = 0; k < 3; k++) out[k] = k < n->n_outputs ? n->outputs[k] : -1;
+    set_args(c, 11, (int[]){n->inputs[0], n->inputs[1], n->inputs[2], input_or_none(n, 3), input_or_none(n, 4),
+                            input_or_none(n, 5), input_or_none(n, 6), input_or_none(n, 7), out[0], out[1], out[2]});
+    return 0;
+}
+#define lower_lstm lower_recurrent
+#define lower_gru lower_recurrent
+#define lower_rnn lower_recurrent
 
 static lower_fn *const lowerers[TB_OP_COUNT] = {
 #define OP(id, onnx, stem) [TB_OP_##id] = lower_##stem,

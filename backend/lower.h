@@ -24,7 +24,7 @@ typedef enum {
     TB_K_COUNT
 } tb_kernel;
 
-#define TB_CALL_MAX_ARGS 6
+#define TB_CALL_MAX_ARGS 11 /* tb_rnn_f32: 8 inputs, 3 outputs */
 
 typedef struct {
     tb_kernel kernel;

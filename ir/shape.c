@@ -857,6 +857,11 @@ static int shape_mod(tb_graph *g, int node, tb_error *err) {
 }
 
 /* PRelu: slope broadcasts to X (unidirectionally); the output is X's shape. */
+int tb_prelu_per_channel(tb_graph *g, int node) {
+    const tb_value *x = in(g, node, 0), *s = in(g, node, 1);
+    return opset_of(g) < 7 && x && s && x->rank >= 2 && s->rank == 1 && s->dims[0] == x->dims[1] && s->dims[0] != 1;
+}
+
 static int shape_prelu(tb_graph *g, int node, tb_error *err) {
     if (want_io(g, node, 2, 2, 1, 1, err) || want_dtype(g, node, 0, DT_NUM, err) ||
         want_same_dtype(g, node, 0, 1, err))
@@ -866,6 +871,7 @@ static int shape_prelu(tb_graph *g, int node, tb_error *err) {
     int64_t od[TB_MAX_RANK];
     int ok = !tb_broadcast_shape(x->rank, x->dims, s->rank, s->dims, &r, od) && r == x->rank;
     for (int d = 0; ok && d < r; d++) ok = od[d] == x->dims[d];
+    if (!ok && tb_prelu_per_channel(g, node)) ok = 1;
     if (!ok) {
         char s1[SHAPE_BUF], s2[SHAPE_BUF];
         FAIL("slope of shape %s does not broadcast to X's shape %s", fmt_shape(s1, sizeof s1, s->rank, s->dims),
@@ -2072,6 +2078,501 @@ static int shape_qlinearsigmoid(tb_graph *g, int node, tb_error *err) {
     if (q_unary_io(g, node, err)) return 1;
     return same_out(g, node, 0, in(g, node, 0), err);
 }
+
+/* ---- ops3: resampling, transposed convolution, selection, recurrent ----- */
+
+static int shape_size(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 1, 1, 1, 1, err)) return 1;
+    int64_t count = tb_value_numel(in(g, node, 0));
+    if (!present_out(g, node, 0)) return 0;
+    tb_value *y = &g->values[NODE(g, node)->outputs[0]];
+    /* Static shapes: like Shape, the output is a constant now. */
+    int reuse = y->data && y->dtype == TB_I64 && y->rank == 0;
+    if (!reuse) y->data = NULL;
+    if (set_out(g, node, 0, TB_I64, 0, NULL, err)) return 1;
+    if (!reuse) y->data = tb_alloc(g->pool, sizeof(int64_t));
+    memcpy(y->data, &count, sizeof count);
+    return 0;
+}
+
+/* Index of s in names[0..n), or -1. */
+static int pick_name(const char *s, const char *const *names, int n) {
+    for (int i = 0; i < n; i++)
+        if (!strcmp(s, names[i])) return i;
+    return -1;
+}
+
+/* Reads a constant float tensor (f32 or f64) of exactly `want` values. */
+static int input_floats(tb_graph *g, int node, int i, const char *what, float *out, int want, tb_error *err) {
+    const tb_value *v = in(g, node, i);
+    if (!v->data) FAIL("the '%s' input must be a constant (tyboxc needs static shapes)", what);
+    if (v->dtype != TB_F32 && v->dtype != TB_F64) FAIL("the '%s' input must be float, got %s", what, tb_dtype_name(v->dtype));
+    if (v->rank != 1 || v->dims[0] != want)
+        FAIL("the '%s' input must hold %d values (one per input dim), got %lld", what, want, (long long)tb_value_numel(v));
+    for (int k = 0; k < want; k++) out[k] = (float)elem_double(v->dtype, v->data, k);
+    return 0;
+}
+
+int tb_resize_resolve(tb_graph *g, int node, tb_resize_info *r, tb_error *err) {
+    static const char *const modes[] = {"nearest", "linear", "cubic"};
+    static const char *const coords[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
+                                         "tf_half_pixel_for_nn", "tf_crop_and_resize"};
+    static const char *const nearests[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+    if (check_node(g, node, err)) return 1;
+    int upsample = NODE(g, node)->op == TB_OP_UPSAMPLE, opset = opset_of(g);
+    /* Resize-10 and Upsample: (X, scales), asymmetric coordinates; Upsample-7
+     * has scales as an attribute. Resize-11+: (X, roi, scales, sizes). */
+    int legacy = upsample || opset < 11;
+    int scales_in = legacy ? (upsample && opset < 9 ? -1 : 1) : 2;
+    if (want_io(g, node, scales_in < 0 ? 1 : legacy ? 2 : 1, scales_in < 0 ? 1 : legacy ? 2 : 4, 1, 1, err) ||
+        want_dtype(g, node, 0, DT_F32, err))
+        return 1;
+    tb_value *x = in(g, node, 0);
+    int rank = x->rank;
+    if (rank < 1) FAIL("input 0 must have rank 1 or more");
+    memset(r, 0, sizeof *r);
+    const char *s;
+    if (attr_string(g, node, "mode", "nearest", &s, err)) return 1;
+    r->mode = pick_name(s, modes, 3);
+    if (!strcmp(s, "bilinear") && upsample) r->mode = 1;
+    if (r->mode < 0 || (legacy && r->mode == 2)) FAIL("mode '%s' is not supported", s);
+    r->coord = 3;
+    r->nearest = 4;
+    r->cubic_a = -0.75f;
+    if (!legacy) {
+        if (attr_string(g, node, "coordinate_transformation_mode", "half_pixel", &s, err)) return 1;
+        if ((r->coord = pick_name(s, coords, 6)) < 0) FAIL("coordinate_transformation_mode '%s' is not supported", s);
+        if (attr_string(g, node, "nearest_mode", "round_prefer_floor", &s, err)) return 1;
+        if ((r->nearest = pick_name(s, nearests, 4)) < 0) FAIL("nearest_mode '%s' is not supported", s);
+        if (attr_float(g, node, "cubic_coeff_a", -0.75f, &r->cubic_a, err) ||
+            attr_bool(g, node, "exclude_outside", 0, &r->exclude_outside, err) ||
+            attr_float(g, node, "extrapolation_value", 0.0f, &r->extrapolation, err))
+            return 1;
+        if (tb_node_attr(NODE(g, node), "antialias") || tb_node_attr(NODE(g, node), "axes") ||
+            tb_node_attr(NODE(g, node), "keep_aspect_ratio_policy"))
+            FAIL("the opset 18 attributes antialias, axes and keep_aspect_ratio_policy are not supported");
+    }
+    for (int d = 0; d < rank; d++) r->roi[d] = 0, r->roi[rank + d] = 1;
+    const tb_value *sv = scales_in >= 0 ? in(g, node, scales_in) : NULL, *zv = legacy ? NULL : in(g, node, 3);
+    if (sv && tb_value_numel(sv) == 0 && !legacy) sv = NULL; /* an empty scales tensor means "use sizes" */
+    if (r->coord == 5) {
+        if (!in(g, node, 1)) FAIL("tf_crop_and_resize needs the 'roi' input");
+        if (input_floats(g, node, 1, "roi", r->roi, 2 * rank, err)) return 1;
+    }
+    if (sv && zv) FAIL("only one of 'scales' and 'sizes' may be given");
+    if (scales_in < 0) {
+        const tb_attr *a = tb_node_attr(NODE(g, node), "scales");
+        if (!a || a->kind != TB_ATTR_FLOATS) FAIL("attribute 'scales' (a list of floats) is required");
+        if (a->n != rank) FAIL("attribute 'scales' has %d values, expected %d (the input rank)", a->n, rank);
+        for (int d = 0; d < rank; d++) r->scales[d] = a->floats[d];
+    } else if (sv) {
+        if (input_floats(g, node, scales_in, "scales", r->scales, rank, err)) return 1;
+    } else if (zv) {
+        int64_t sz[TB_MAX_RANK];
+        int n;
+        if (input_ints(g, node, 3, "sizes", sz, TB_MAX_RANK, &n, err)) return 1;
+        if (n != rank) FAIL("the 'sizes' input has %d values, expected %d (the input rank)", n, rank);
+        for (int d = 0; d < rank; d++) {
+            if (sz[d] < 1 || sz[d] > DIM_MAX) FAIL("sizes[%d] = %lld is invalid", d, (long long)sz[d]);
+            r->out[d] = sz[d];
+            r->scales[d] = x->dims[d] ? (float)((double)sz[d] / (double)x->dims[d]) : 1.0f;
+        }
+    } else {
+        FAIL("one of 'scales' and 'sizes' is required");
+    }
+    if (!zv) {
+        for (int d = 0; d < rank; d++) {
+            if (!(r->scales[d] > 0) || r->scales[d] > 65536.0f) FAIL("scales[%d] = %g is invalid", d, (double)r->scales[d]);
+            if (upsample && r->scales[d] < 1) FAIL("Upsample scales[%d] = %g is below 1", d, (double)r->scales[d]);
+            /* The output size truncates in * scale (ONNX's reference implementation). */
+            r->out[d] = (int64_t)floor((double)x->dims[d] * (double)r->scales[d]);
+        }
+    }
+    for (int d = 0; d < rank - 2; d++)
+        if (r->out[d] != x->dims[d] || (r->scales[d] != 1.0f && x->dims[d] != 1))
+            FAIL("resizing axis %d is not supported (only the last two axes)", d);
+    return 0;
+}
+
+static int resample(tb_graph *g, int node, tb_error *err) {
+    tb_resize_info r;
+    /* Scales or sizes computed by a node not folded yet (textual IR); a
+     * Resize-11+ roi matters only to tf_crop_and_resize, which reports it. */
+    int roi_first = NODE(g, node)->op == TB_OP_RESIZE && opset_of(g) >= 11;
+    for (int i = 1 + roi_first; i < NODE(g, node)->n_inputs; i++)
+        if (is_pending(g, node, i)) return accept_recorded(g, node, i == 3 ? "sizes" : "scales", SAME_DTYPE | SAME_RANK, err);
+    if (tb_resize_resolve(g, node, &r, err)) return 1;
+    return set_out(g, node, 0, TB_F32, in(g, node, 0)->rank, r.out, err);
+}
+
+static int shape_resize(tb_graph *g, int node, tb_error *err) { return resample(g, node, err); }
+static int shape_upsample(tb_graph *g, int node, tb_error *err) { return resample(g, node, err); }
+
+/* ConvTranspose: out = stride*(in-1) + output_padding + (k-1)*dil + 1 - pads.
+ * output_shape or auto_pad SAME_* fix the output size and so the total pad,
+ * split as ONNX says (SAME_UPPER: the smaller half first; end pads may then
+ * be negative, which only lengthens the output). Inference leaves
+ * explicit kernel_shape, strides, dilations, pads and output_padding. */
+static int shape_convtranspose(tb_graph *g, int node, tb_error *err) {
+    if (want_io(g, node, 2, 3, 1, 1, err)) return 1;
+    tb_value *x = in(g, node, 0), *w = in(g, node, 1), *b = in(g, node, 2);
+    if (x->rank == 5) FAIL("3-D ConvTranspose is not supported");
+    if (x->rank != 3 && x->rank != 4) FAIL("input 0 has rank %d, expected 3 (1-D) or 4 (2-D)", x->rank);
+    if (want_rank(g, node, 1, x->rank, x->rank, err) || want_rank(g, node, 2, 1, 1, err)) return 1;
+    for (int i = 0; i < 3; i++)
+        if (want_dtype(g, node, i, DT_F32, err)) return 1;
+    int nsp = x->rank - 2;
+    int64_t group, C = x->dims[1];
+    if (attr_int(g, node, "group", 1, &group, err)) return 1;
+    if (group < 1 || group > DIM_MAX) FAIL("group %lld must be >= 1", (long long)group);
+    if (C % group) FAIL("input channels (%lld) are not divisible by group (%lld)", (long long)C, (long long)group);
+    if (w->dims[0] != C) FAIL("input 1 has %lld input channels, expected %lld", (long long)w->dims[0], (long long)C);
+    int64_t M = w->dims[1] * group;
+    if (b && b->dims[0] != M)
+        FAIL("input 2 (bias) has %lld values, expected %lld (output channels)", (long long)b->dims[0], (long long)M);
+    int64_t k[2], s[2], d[2], pads[4] = {0}, op[2] = {0}, os[2], v[8];
+    int c, cs, co;
+    static const char *const names[3] = {"kernel_shape", "strides", "dilations"};
+    int64_t *dst[3] = {k, s, d};
+    for (int a = 0; a < 3; a++) {
+        if (attr_ints(g, node, names[a], v, 8, &c, err)) return 1;
+        if (c >= 0 && c != nsp) FAIL("%s must have %d values, got %d", names[a], nsp, c);
+        for (int i = 0; i < nsp; i++) {
+            dst[a][i] = c >= 0 ? v[i] : a == 0 ? w->dims[2 + i] : 1;
+            if (dst[a][i] < 1 || dst[a][i] > 65535) FAIL("%s[%d] = %lld is invalid", names[a], i, (long long)dst[a][i]);
+        }
+    }
+    for (int i = 0; i < nsp; i++)
+        if (k[i] != w->dims[2 + i]) FAIL("kernel_shape[%d] is %lld but the weight's spatial dim is %lld", i,
+                                         (long long)k[i], (long long)w->dims[2 + i]);
+    if (attr_ints(g, node, "output_padding", op, 2, &co, err)) return 1;
+    if (co >= 0 && co != nsp) FAIL("output_padding must have %d values, got %d", nsp, co);
+    if (co < 0) op[0] = op[1] = 0;
+    for (int i = 0; i < nsp; i++)
+        if (op[i] < 0 || op[i] >= (s[i] > d[i] ? s[i] : d[i]))
+            FAIL("output_padding[%d] = %lld must be smaller than the stride or dilation", i, (long long)op[i]);
+    const char *ap;
+    if (attr_string(g, node, "auto_pad", "NOTSET", &ap, err)) return 1;
+    int mode = !strcmp(ap, "NOTSET") || !*ap ? 0 : !strcmp(ap, "VALID") ? 1 : !strcmp(ap, "SAME_UPPER") ? 2
+             : !strcmp(ap, "SAME_LOWER") ? 3 : -1;
+    if (mode < 0) FAIL("auto_pad '%s' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER", ap);
+    if (attr_ints(g, node, "output_shape", v, 8, &cs, err)) return 1;
+    if (cs >= 0 && cs != nsp && cs != nsp + 2) FAIL("output_shape must have %d values, got %d", nsp, cs);
+    for (int i = 0; i < nsp; i++) os[i] = cs >= 0 ? v[cs - nsp + i] : x->dims[2 + i] * s[i];
+    if (mode == 0 && cs < 0) {
+        if (attr_ints(g, node, "pads", v, 8, &c, err)) return 1;
+        if (c >= 0 && c != 2 * nsp) FAIL("pads must have %d values, got %d", 2 * nsp, c);
+        for (int i = 0; i < 2 * nsp; i++) {
+            pads[i] = c >= 0 ? v[i] : 0;
+            /* negative: canonical pads from an output_shape (see above) */
+            if (pads[i] < -DIM_MAX || pads[i] > DIM_MAX) FAIL("pads[%d] = %lld is invalid", i, (long long)pads[i]);
+        }
+    }
+    int64_t od[4] = {x->dims[0], M, 0, 0};
+    for (int i = 0; i < nsp; i++) {
+        int64_t full = s[i] * (x->dims[2 + i] - 1) + op[i] + (k[i] - 1) * d[i] + 1;
+        if (cs >= 0 || mode >= 2) {
+            /* A negative total (output_shape beyond the full output) pads
+             * the end with zeros: floor division, as ONNX's reference. */
+            int64_t total = full - os[i];
+            if (os[i] < 1 || os[i] > DIM_MAX) FAIL("output_shape[%d] = %lld is invalid", i, (long long)os[i]);
+            int64_t small = total >= 0 ? total / 2 : -((1 - total) / 2);
+            pads[i] = mode == 2 ? small : total - small;
+            pads[i + nsp] = total - pads[i];
+        }
+        od[2 + i] = full - pads[i] - pads[i + nsp];
+        if (od[2 + i] < 1) FAIL("the pads leave no output on spatial axis %d", i);
+    }
+    if (set_out(g, node, 0, TB_F32, x->rank, od, err)) return 1;
+    tb_node_set_ints(g, node, "kernel_shape", nsp, k);
+    tb_node_set_ints(g, node, "strides", nsp, s);
+    tb_node_set_ints(g, node, "dilations", nsp, d);
+    tb_node_set_ints(g, node, "pads", 2 * nsp, pads);
+    tb_node_set_ints(g, node, "output_padding", nsp, op);
+    tb_node_remove_attr(g, node, "auto_pad");
+    tb_node_remove_attr(g, node, "output_shape");
+    return 0;
+}
+
+/* MeanVarianceNormalization: axes default [0, 2, 3] (the ONNX default, so
+ * rank 4 unless axes is given). */
+int tb_mvn_axes(tb_graph *g, int node, int *mask, tb_error *err) {
+    if (check_node(g, node, err) || want_io(g, node, 1, 1, 1, 1, err) || want_dtype(g, node, 0, DT_F32, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    int64_t axes[TB_MAX_RANK] = {0, 2, 3};
+    int n;
+    if (attr_ints(g, node, "axes", axes, TB_MAX_RANK, &n, err)) return 1;
+    if (n < 0) n = 3;
+    for (int d = 0; d < TB_MAX_RANK; d++) mask[d] = 0;
+    for (int i = 0; i < n; i++) {
+        int a;
+        if (norm_axis(g, node, axes[i], x->rank, "axis", err, &a)) return 1;
+        if (mask[a]) FAIL("axis %lld is listed twice", (long long)axes[i]);
+        mask[a] = 1;
+    }
+    return 0;
+}
+
+static int shape_mvn(tb_graph *g, int node, tb_error *err) {
+    int mask[TB_MAX_RANK];
+    if (tb_mvn_axes(g, node, mask, err)) return 1;
+    return same_out(g, node, 0, in(g, node, 0), err);
+}
+
+int tb_topk_resolve(tb_graph *g, int node, int *axis, int64_t *k, int *largest, tb_error *err) {
+    if (check_node(g, node, err)) return 1;
+    int opset = opset_of(g);
+    if (want_io(g, node, opset < 10 ? 1 : 2, opset < 10 ? 1 : 2, 2, 2, err) || want_dtype(g, node, 0, DT_F32, err) ||
+        want_rank(g, node, 0, 1, TB_MAX_RANK, err))
+        return 1;
+    tb_value *x = in(g, node, 0);
+    int64_t a, kv[1];
+    int n, sorted;
+    if (attr_int(g, node, "axis", -1, &a, err) || norm_axis(g, node, a, x->rank, "axis", err, axis)) return 1;
+    if (opset < 10) {
+        if (!tb_node_attr(NODE(g, node), "k")) FAIL("attribute 'k' is required");
+        if (attr_int(g, node, "k", 0, k, err)) return 1;
+    } else {
+        if (input_ints(g, node, 1, "K", kv, 1, &n, err)) return 1;
+        if (n != 1) FAIL("the 'K' input must hold one value");
+        *k = kv[0];
+    }
+    if (*k < 0 || *k > x->dims[*axis])
+        FAIL("k = %lld is out of range for axis %d of size %lld", (long long)*k, *axis, (long long)x->dims[*axis]);
+    /* sorted = 0 leaves the order unspecified: the sorted order is one. */
+    if (attr_bool(g, node, "largest", 1, largest, err) || attr_bool(g, node, "sorted", 1, &sorted, err)) return 1;
+    return 0;
+}
+
+static int shape_topk(tb_graph *g, int node, tb_error *err) {
+    int axis, largest;
+    int64_t k;
+    if (is_pending(g, node, 1)) return accept_recorded(g, node, "K", SAME_RANK, err);
+    if (tb_topk_resolve(g, node, &axis, &k, &largest, err)) return 1;
+    tb_value *x = in(g, node, 0);
+    int64_t od[TB_MAX_RANK];
+    for (int d = 0; d < x->rank; d++) od[d] = d == axis ? k : x->dims[d];
+    return set_out(g, node, 0, TB_F32, x->rank, od, err) || set_out(g, node, 1, TB_I64, x->rank, od, err);
+}
+
+/* Einsum: labels are letters; '...' stands for the broadcast dims, aligned
+ * on the right across operands. Without '->' the output is the ellipsis
+ * dims, then the labels used once, in alphabetical order. */
+int tb_einsum_resolve(tb_graph *g, int node, tb_einsum_info *e, tb_error *err) {
+    if (check_node(g, node, err)) return 1;
+    const tb_node *nd = NODE(g, node);
+    const char *eq;
+    if (!tb_node_attr(nd, "equation")) FAIL("attribute 'equation' is required");
+    if (attr_string(g, node, "equation", "", &eq, err)) return 1;
+    if (nd->n_inputs < 1 || nd->n_inputs > 2)
+        FAIL("Einsum '%s' with %d operands is not supported (1 or 2)", eq, nd->n_inputs);
+    if (want_io(g, node, nd->n_inputs, nd->n_inputs, 1, 1, err)) return 1;
+    for (int i = 0; i < nd->n_inputs; i++)
+        if (want_dtype(g, node, i, DT_F32 | DT(TB_F64), err) || want_same_dtype(g, node, 0, i, err)) return 1;
+    /* label ids: 0..51 letters, 52.. ellipsis dims (52 + position from the right) */
+    enum { NL = 52 + TB_MAX_RANK };
+    int64_t size[NL];
+    int used[NL] = {0}, count[NL] = {0}, ops_lab[2][TB_MAX_RANK], n_ell = 0, ell_out = 0;
+    for (int l = 0; l < NL; l++) size[l] = -1;
+    const char *p = eq;
+    memset(e, 0, sizeof *e);
+    for (int op = 0; op < nd->n_inputs; op++) {
+        tb_value *v = in(g, node, op);
+        int labs[TB_MAX_RANK + 1], nlab = 0, ell_at = -1;
+        while (*p == ' ') p++;
+        for (; *p && *p != ',' && *p != '-'; p++) {
+            if (*p == ' ') continue;
+            if (!strncmp(p, "...", 3)) {
+                if (ell_at >= 0) FAIL("Einsum equation '%s': two ellipses in one operand", eq);
+                ell_at = nlab;
+                p += 2;
+            } else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) {
+                if (nlab >= TB_MAX_RANK) FAIL("Einsum equation '%s': too many labels", eq);
+                labs[nlab++] = *p >= 'a' ? *p - 'a' : 26 + *p - 'A';
+            } else {
+                FAIL("Einsum equation '%s' is not supported (unexpected '%c')", eq, *p);
+            }
+        }
+        int ne = ell_at >= 0 ? v->rank - nlab : 0;
+        if (ne < 0 || (ell_at < 0 && nlab != v->rank))
+            FAIL("Einsum equation '%s': operand %d has rank %d but %d labels", eq, op, v->rank, nlab);
+        if (ne > n_ell) n_ell = ne;
+        int d = 0;
+        for (int i = 0; i <= nlab; i++) {
+            if (i == ell_at)
+                for (int k = 0; k < ne; k++) ops_lab[op][d++] = 52 + (ne - 1 - k);
+            if (i < nlab) ops_lab[op][d++] = labs[i];
+        }
+        for (d = 0; d < v->rank; d++) {
+            int l = ops_lab[op][d];
+            used[l] = 1;
+            count[l]++;
+            if (l >= 52 && v->dims[d] == 1) continue; /* broadcast */
+            if (size[l] >= 0 && size[l] != 1 && size[l] != v->dims[d] && !(l >= 52 && size[l] == 1))
+                FAIL("Einsum equation '%s': label sizes %lld and %lld differ", eq, (long long)size[l], (long long)v->dims[d]);
+            if (size[l] < 0 || size[l] == 1) size[l] = v->dims[d];
+        }
+        if (op + 1 < nd->n_inputs) {
+            if (*p != ',') FAIL("Einsum equation '%s' has fewer terms than the %d operands", eq, nd->n_inputs);
+            p++;
+        }
+    }
+    for (int l = 52; l < 52 + n_ell; l++)
+        if (size[l] < 0) size[l] = 1;
+    int out[TB_MAX_RANK], n_out = 0;
+    if (*p == ',') FAIL("Einsum equation '%s' has more terms than the %d operands", eq, nd->n_inputs);
+    if (*p == '-') {
+        if (p[1] != '>') FAIL("Einsum equation '%s' is not supported", eq);
+        for (p += 2; *p; p++) {
+            if (*p == ' ') continue;
+            int l;
+            if (!strncmp(p, "...", 3)) {
+                for (int k = n_ell - 1; k >= 0 && n_out < TB_MAX_RANK; k--) out[n_out++] = 52 + k;
+                ell_out = 1;
+                p += 2;
+                continue;
+            }
+            if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) l = *p >= 'a' ? *p - 'a' : 26 + *p - 'A';
+            else FAIL("Einsum equation '%s' is not supported (unexpected '%c')", eq, *p);
+            if (!used[l]) FAIL("Einsum equation '%s': output label '%c' is in no operand", eq, *p);
+            for (int k = 0; k < n_out; k++)
+                if (out[k] == l) FAIL("Einsum equation '%s': output label '%c' repeats", eq, *p);
+            if (n_out >= TB_MAX_RANK) FAIL("Einsum equation '%s': too many output labels", eq);
+            out[n_out++] = l;
+        }
+        if (!ell_out && n_ell) FAIL("Einsum equation '%s': the output drops the ellipsis dims (not supported)", eq);
+    } else {
+        for (int k = n_ell - 1; k >= 0; k--) out[n_out++] = 52 + k;
+        for (int l = 0; l < 52; l++)
+            if (count[l] == 1) out[n_out++] = l;
+    }
+    /* index space: output labels, then the summed ones */
+    int order[NL], n = 0;
+    for (int k = 0; k < n_out; k++) order[n++] = out[k];
+    for (int l = 0; l < NL; l++) {
+        int in_out = 0;
+        for (int k = 0; k < n_out; k++) in_out |= out[k] == l;
+        if (used[l] && !in_out) order[n++] = l;
+    }
+    if (n > TB_MAX_RANK) FAIL("Einsum equation '%s' needs %d indices, more than %d", eq, n, TB_MAX_RANK);
+    e->rank = n;
+    e->out_rank = n_out;
+    for (int i = 0; i < n; i++) e->dims[i] = size[order[i]];
+    for (int op = 0; op < nd->n_inputs; op++) {
+        tb_value *v = in(g, node, op);
+        int64_t st = 1;
+        for (int d = v->rank - 1; d >= 0; d--) {
+            for (int i = 0; i < n; i++)
+                if (order[i] == ops_lab[op][d] && v->dims[d] != 1) e->strides[op][i] += st;
+            st *= v->dims[d];
+        }
+    }
+    return 0;
+}
+
+static int shape_einsum(tb_graph *g, int node, tb_error *err) {
+    tb_einsum_info e;
+    if (tb_einsum_resolve(g, node, &e, err)) return 1;
+    return set_out(g, node, 0, in(g, node, 0)->dtype, e.out_rank, e.dims, err);
+}
+
+/* LSTM / GRU / RNN. The kernel keeps h(t) in Y and the LSTM cell state in
+ * Y_c (the GRU uses Y_h for r (.) h(t-1)), so inference gives the node these
+ * outputs (and those before them) when the model omitted them: unused, they
+ * cost only arena bytes. */
+static int ensure_output(tb_graph *g, int node, int k) {
+    tb_node *n = NODE(g, node);
+    while (n->n_outputs <= k) n->outputs[n->n_outputs++] = -1;
+    if (n->outputs[k] >= 0) return 0;
+    int v = tb_graph_add_value(g, NULL, TB_F32);
+    n = NODE(g, node); /* the value array may have moved, not the nodes */
+    n->outputs[k] = v;
+    g->values[v].producer = node;
+    return 0;
+}
+
+int tb_rnn_resolve(tb_graph *g, int node, tb_rnn_info *r, tb_error *err) {
+    if (check_node(g, node, err)) return 1;
+    tb_op op = NODE(g, node)->op;
+    int lstm = op == TB_OP_LSTM, gates = lstm ? 4 : op == TB_OP_GRU ? 3 : 1;
+    if (want_io(g, node, 3, lstm ? 8 : 6, 0, lstm ? 3 : 2, err)) return 1;
+    for (int i = 0; i < NODE(g, node)->n_inputs; i++)
+        if (i != 4 && want_dtype(g, node, i, DT_F32, err)) return 1;
+    if (want_dtype(g, node, 4, DT(TB_I32), err)) return 1;
+    if (want_rank(g, node, 0, 3, 3, err) || want_rank(g, node, 1, 3, 3, err) || want_rank(g, node, 2, 3, 3, err))
+        return 1;
+    memset(r, 0, sizeof *r);
+    int64_t hs, ifg;
+    const char *dir;
+    if (!tb_node_attr(NODE(g, node), "hidden_size")) FAIL("attribute 'hidden_size' is required");
+    if (attr_int(g, node, "hidden_size", 0, &hs, err) || attr_string(g, node, "direction", "forward", &dir, err) ||
+        attr_bool(g, node, "layout", 0, &r->layout, err) || attr_float(g, node, "clip", 0.0f, &r->clip, err) ||
+        attr_bool(g, node, "linear_before_reset", 0, &r->linear_before_reset, err) ||
+        attr_int(g, node, "input_forget", 0, &ifg, err))
+        return 1;
+    if (hs < 1 || hs > 65535) FAIL("hidden_size %lld is invalid", (long long)hs);
+    if (ifg) FAIL("input_forget = 1 is not supported");
+    if (!strcmp(dir, "forward")) r->direction = 0;
+    else if (!strcmp(dir, "reverse")) r->direction = 1;
+    else if (!strcmp(dir, "bidirectional")) r->direction = 2;
+    else FAIL("direction '%s' is not forward, reverse or bidirectional", dir);
+    /* The IR has no string lists (the frontend rejects them), so any
+     * activations attribute here did not come from ONNX defaults. */
+    if (tb_node_attr(NODE(g, node), "activations"))
+        FAIL("the 'activations' attribute is not supported (only the default activations)");
+    tb_value *x = in(g, node, 0), *w = in(g, node, 1), *rr = in(g, node, 2);
+    r->dirs = r->direction == 2 ? 2 : 1;
+    r->hidden = hs;
+    r->seq = x->dims[r->layout ? 1 : 0];
+    r->batch = x->dims[r->layout ? 0 : 1];
+    r->input = x->dims[2];
+    r->cell = lstm ? 2 : gates == 3 ? 1 : 0;
+    char s1[SHAPE_BUF];
+    int64_t wd[3] = {r->dirs, gates * hs, r->input}, rd[3] = {r->dirs, gates * hs, hs};
+    for (int d = 0; d < 3; d++) {
+        if (w->dims[d] != wd[d]) FAIL("input 1 (W) has shape %s, expected [%lld,%lld,%lld]", fmt_shape(s1, sizeof s1, 3, w->dims),
+                                      (long long)wd[0], (long long)wd[1], (long long)wd[2]);
+        if (rr->dims[d] != rd[d]) FAIL("input 2 (R) has shape %s, expected [%lld,%lld,%lld]", fmt_shape(s1, sizeof s1, 3, rr->dims),
+                                       (long long)rd[0], (long long)rd[1], (long long)rd[2]);
+    }
+    tb_value *b = in(g, node, 3), *sl = in(g, node, 4), *p = in(g, node, 7);
+    if (b && (b->rank != 2 || b->dims[0] != r->dirs || b->dims[1] != 2 * gates * hs))
+        FAIL("input 3 (B) has shape %s, expected [%lld,%lld]", fmt_shape(s1, sizeof s1, b->rank, b->dims), (long long)r->dirs,
+             (long long)(2 * gates * hs));
+    if (sl && (sl->rank != 1 || sl->dims[0] != r->batch))
+        FAIL("input 4 (sequence_lens) has shape %s, expected [%lld]", fmt_shape(s1, sizeof s1, sl->rank, sl->dims),
+             (long long)r->batch);
+    for (int i = 5; i <= 6; i++) {
+        tb_value *h = in(g, node, i);
+        int64_t want[3] = {r->layout ? r->batch : r->dirs, r->layout ? r->dirs : r->batch, hs};
+        if (h && (h->rank != 3 || h->dims[0] != want[0] || h->dims[1] != want[1] || h->dims[2] != want[2]))
+            FAIL("input %d (initial state) has shape %s, expected [%lld,%lld,%lld]", i,
+                 fmt_shape(s1, sizeof s1, h->rank, h->dims), (long long)want[0], (long long)want[1], (long long)want[2]);
+    }
+    if (p && (p->rank != 2 || p->dims[0] != r->dirs || p->dims[1] != 3 * hs))
+        FAIL("input 7 (P) has shape %s, expected [%lld,%lld]", fmt_shape(s1, sizeof s1, p->rank, p->dims), (long long)r->dirs,
+             (long long)(3 * hs));
+    return 0;
+}
+
+static int recurrent(tb_graph *g, int node, tb_error *err) {
+    tb_rnn_info r;
+    if (tb_rnn_resolve(g, node, &r, err)) return 1;
+    /* Y always, Y_h for a GRU, Y_c (and so Y_h: no gaps) for an LSTM */
+    for (int k = 0; k <= r.cell; k++) ensure_output(g, node, k);
+    int64_t yd[4] = {r.seq, r.dirs, r.batch, r.hidden}, sd[3] = {r.dirs, r.batch, r.hidden};
+    if (r.layout) {
+        yd[0] = r.batch, yd[1] = r.seq, yd[2] = r.dirs;
+        sd[0] = r.batch, sd[1] = r.dirs;
+    }
+    for (int k = 0; k < NODE(g, node)->n_outputs; k++)
+        if (set_out(g, node, k, TB_F32, k ? 3 : 4, k ? sd : yd, err)) return 1;
+    return 0;
+}
+
+static int shape_lstm(tb_graph *g, int node, tb_error *err) { return recurrent(g, node, err); }
+static int shape_gru(tb_graph *g, int node, tb_error *err) { return recurrent(g, node, err); }
+static int shape_rnn(tb_graph *g, int node, tb_error *err) { return recurrent(g, node, err); }
 
 /* ---- dispatch ----------------------------------------------------------- */
 

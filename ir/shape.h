@@ -94,4 +94,55 @@ int tb_blocksize(tb_graph *g, int node, int64_t *bs, int *crd, tb_error *err);
 /* GatherElements: the normalised axis. */
 int tb_gatherelements_axis(tb_graph *g, int node, int *axis, tb_error *err);
 
+/* ---- ops3 ------------------------------------------------------------------ */
+
+/* Resize / Upsample: the interpolation (mode 0 nearest, 1 linear, 2 cubic),
+ * coordinate transform (coord 0 half_pixel, 1 pytorch_half_pixel, 2
+ * align_corners, 3 asymmetric, 4 tf_half_pixel_for_nn, 5 tf_crop_and_resize),
+ * rounding (nearest 0 round_prefer_floor, 1 round_prefer_ceil, 2 floor, 3
+ * ceil, 4 floor or ceil when downsampling: Resize-10 and Upsample), the codes
+ * of tb_runtime.h's TB_RESIZE_*; per input dim the scale (given, or output /
+ * input when sizes are given), roi (starts then ends, 0 and 1 unless
+ * tf_crop_and_resize) and output size. Only the last two axes may change. */
+typedef struct {
+    int mode, coord, nearest, exclude_outside;
+    float cubic_a, extrapolation;
+    float scales[TB_MAX_RANK], roi[2 * TB_MAX_RANK];
+    int64_t out[TB_MAX_RANK];
+} tb_resize_info;
+int tb_resize_resolve(tb_graph *g, int node, tb_resize_info *r, tb_error *err);
+
+/* PRelu before opset 7 with a 1-D slope of the channel count (that numpy
+ * broadcasting would not align with axis 1): the slope is per channel. */
+int tb_prelu_per_channel(tb_graph *g, int node);
+
+/* MeanVarianceNormalization: mask[d] = 1 for each normalised axis. */
+int tb_mvn_axes(tb_graph *g, int node, int *mask, tb_error *err);
+
+/* TopK: the normalised axis, k (attribute before opset 10, else the constant
+ * K input) and largest. */
+int tb_topk_resolve(tb_graph *g, int node, int *axis, int64_t *k, int *largest, tb_error *err);
+
+/* Einsum (one or two operands) as a contraction: the index space dims[rank],
+ * the first out_rank indices being the output's dims; strides[op][i] is how
+ * far operand op moves per step of index i (summed over repeated labels, 0
+ * where it does not use the index or broadcasts). */
+typedef struct {
+    int rank, out_rank;
+    int64_t dims[TB_MAX_RANK];
+    int64_t strides[2][TB_MAX_RANK];
+} tb_einsum_info;
+int tb_einsum_resolve(tb_graph *g, int node, tb_einsum_info *e, tb_error *err);
+
+/* LSTM / GRU / RNN: cell (0 RNN, 1 GRU, 2 LSTM, tb_runtime.h's TB_RNN_*),
+ * sizes, direction (0 forward, 1 reverse, 2 bidirectional; dirs 1 or 2),
+ * layout, clip (0: none) and linear_before_reset. Only the default
+ * activations are supported. */
+typedef struct {
+    int cell, dirs, direction, layout, linear_before_reset;
+    int64_t seq, batch, input, hidden;
+    float clip;
+} tb_rnn_info;
+int tb_rnn_resolve(tb_graph *g, int node, tb_rnn_info *r, tb_error *err);
+
 #endif

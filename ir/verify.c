@@ -25,9 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A live Shape node's output may carry its data (see tb_verify). */
+/* A live Shape or Size node's output may carry its data (see tb_verify). */
 static int is_shape_output(const tb_graph *g, const tb_value *v) {
-    return v->producer >= 0 && v->producer < g->n_nodes && g->nodes[v->producer].op == TB_OP_SHAPE &&
+    return v->producer >= 0 && v->producer < g->n_nodes &&
+           (g->nodes[v->producer].op == TB_OP_SHAPE || g->nodes[v->producer].op == TB_OP_SIZE) &&
            !g->nodes[v->producer].dead;
 }
 

@@ -73,14 +73,14 @@ int tb_fold_node(tb_graph *g, int node, tb_error *err) {
         if (n->inputs[k] >= 0) ptr[n->inputs[k]] = g->values[n->inputs[k]].data;
     for (int k = 0; k < n->n_outputs; k++) {
         tb_value *y = &g->values[n->outputs[k]];
-        if (y->data) continue; /* Shape inference already knew it (Shape). */
+        if (y->data) continue; /* Shape inference already knew it (Shape, Size). */
         size_t bytes = tb_value_bytes(y);
         ptr[n->outputs[k]] = tb_alloc(g->pool, bytes ? bytes : 1);
     }
     int rc = 0;
     if (n->op == TB_OP_CONSTANTOFSHAPE) fill_constant_of_shape(g, n, ptr[n->outputs[0]]);
     else if (n->op == TB_OP_RANGE) rc = fill_range(g, n, ptr[n->outputs[0]], err);
-    else if (n->op != TB_OP_SHAPE) rc = tb_interp_node(g, node, ptr, err);
+    else if (n->op != TB_OP_SHAPE && n->op != TB_OP_SIZE) rc = tb_interp_node(g, node, ptr, err);
     if (rc) return rc;
     for (int k = 0; k < n->n_outputs; k++) {
         tb_value *y = &g->values[n->outputs[k]];
@@ -96,11 +96,11 @@ int tb_pass_const_fold(tb_graph *g, tb_pass_context *ctx, tb_error *err) {
     for (int i = 0; i < g->n_nodes; i++) {
         tb_node *n = &g->nodes[i];
         if (n->dead) continue;
-        /* Shape needs no constant input: static shapes make its output known. */
+        /* Shape and Size need no constant input: static shapes make their output known. */
         int all_const = 1;
         for (int k = 0; k < n->n_inputs; k++)
             if (n->inputs[k] >= 0 && !g->values[n->inputs[k]].data) all_const = 0;
-        if ((all_const || n->op == TB_OP_SHAPE) && tb_fold_node(g, i, err)) return 1;
+        if ((all_const || n->op == TB_OP_SHAPE || n->op == TB_OP_SIZE) && tb_fold_node(g, i, err)) return 1;
     }
     return 0;
 }

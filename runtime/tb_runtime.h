@@ -245,6 +245,58 @@ enum { TB_PAD_CONSTANT, TB_PAD_REFLECT, TB_PAD_EDGE };
  * per tensor). dtype: the integer side's type (2, 3; or 6 to dequantize);
  * zero may be NULL (0). */
 #define TB_QLINEAR_PARAMS(I, F, A) I(outer) I(axis) I(inner) I(dtype)
+/* ---- ops3: resampling, transposed convolution, recurrent, selection ---- */
+
+/* Resize / Upsample over the last two axes of x viewed as [outer, h_in, w_in]
+ * (1-D inputs run with h = 1). Each output element takes its source
+ * coordinate by `coord` (scale_* and roi_* as ONNX defines them), then
+ * nearest (rounded by `nearest`), linear or cubic (cubic_a, exclude_outside)
+ * interpolation with clamped indices; tf_crop_and_resize writes
+ * extrapolation outside the input. */
+enum { TB_RESIZE_NEAREST, TB_RESIZE_LINEAR, TB_RESIZE_CUBIC };
+enum {
+    TB_RESIZE_HALF_PIXEL, TB_RESIZE_PYTORCH_HALF_PIXEL, TB_RESIZE_ALIGN_CORNERS, TB_RESIZE_ASYMMETRIC,
+    TB_RESIZE_TF_HALF_PIXEL_FOR_NN, TB_RESIZE_TF_CROP_AND_RESIZE
+};
+/* SIMPLE (Resize-10, Upsample): floor, or ceil when downsampling. */
+enum { TB_RESIZE_ROUND_PREFER_FLOOR, TB_RESIZE_ROUND_PREFER_CEIL, TB_RESIZE_FLOOR, TB_RESIZE_CEIL, TB_RESIZE_SIMPLE };
+#define TB_RESIZE_PARAMS(I, F, A) \
+    I(outer) I(h_in) I(w_in) I(h_out) I(w_out) I(mode) I(coord) I(nearest) I(exclude_outside) \
+    F(scale_h) F(scale_w) F(cubic_a) F(roi_h0) F(roi_h1) F(roi_w0) F(roi_w1) F(extrapolation)
+
+/* ConvTranspose, 1-D or 2-D (1-D runs as H = 1), NCHW, grouped: w is
+ * [c_in, c_out/group, k_h, k_w]; input (ih, iw) reaches output
+ * (ih*stride_h - pad_top + kh*dil_h, ...) when that lies inside y. b may be NULL. */
+#define TB_CONVTRANSPOSE_PARAMS(I, F, A) \
+    I(n) I(c_in) I(h_in) I(w_in) I(c_out) I(h_out) I(w_out) \
+    I(k_h) I(k_w) I(stride_h) I(stride_w) I(dil_h) I(dil_w) I(pad_top) I(pad_left) I(group)
+
+/* MeanVarianceNormalization: x has dims[rank]; mean and variance over the
+ * dims with mask[d] = 1, y = (x - mean) / (sqrt(variance) + 1e-9). */
+#define TB_MVN_PARAMS(I, F, A) I(rank) A(dims) A(mask)
+
+/* TopK along the middle axis of x viewed as [outer, axis, inner]: values and
+ * int64 indices are [outer, k, inner], best first (largest or smallest; ties
+ * take the lower index first). */
+#define TB_TOPK_PARAMS(I, F, A) I(outer) I(axis) I(inner) I(k) I(largest)
+
+/* Einsum as one contraction: over the index space dims[rank], the first
+ * out_rank indices address y (row-major), the others are summed;
+ * a[sum i_d * a_strides_d] * b[sum i_d * b_strides_d] (b may be NULL: one
+ * operand). Elements are float, or double when is_f64. */
+#define TB_CONTRACT_PARAMS(I, F, A) I(is_f64) I(rank) I(out_rank) A(dims) A(a_strides) A(b_strides)
+
+/* LSTM / GRU / RNN layer (cell), default activations. x is [seq, batch,
+ * input] (layout 0) or [batch, seq, input] (layout 1); w, r, b, peep as ONNX
+ * lays them out per direction; direction 0 forward, 1 reverse, 2 both (dirs
+ * = 2). y ([seq, dirs, batch, hidden] or [batch, seq, dirs, hidden]) is
+ * required; y_h ([dirs, batch, hidden] or [batch, dirs, hidden]) is required
+ * for a GRU with linear_before_reset = 0, y_c for an LSTM. seq_lens (int32,
+ * may be NULL) shortens each batch entry; the rest of y is zero. clip > 0
+ * clamps gate inputs. b, seq_lens, h0, c0 and peep may be NULL. */
+enum { TB_RNN_RNN, TB_RNN_GRU, TB_RNN_LSTM };
+#define TB_RNN_PARAMS(I, F, A) \
+    I(cell) I(seq) I(batch) I(input) I(hidden) I(dirs) I(direction) I(layout) I(linear_before_reset) F(clip)
 
 /* ---- struct definitions from the lists above ---- */
 #define TB_RT_FIELD_I(name) int32_t name;
@@ -280,6 +332,12 @@ typedef TB_RT_STRUCT(TB_QRESCALE_PARAMS) tb_qrescale_params;
 typedef TB_RT_STRUCT(TB_QPOOL_PARAMS) tb_qpool_params;
 typedef TB_RT_STRUCT(TB_LUT_PARAMS) tb_lut_params;
 typedef TB_RT_STRUCT(TB_QLINEAR_PARAMS) tb_qlinear_params;
+typedef TB_RT_STRUCT(TB_RESIZE_PARAMS) tb_resize_params;
+typedef TB_RT_STRUCT(TB_CONVTRANSPOSE_PARAMS) tb_convtranspose_params;
+typedef TB_RT_STRUCT(TB_MVN_PARAMS) tb_mvn_params;
+typedef TB_RT_STRUCT(TB_TOPK_PARAMS) tb_topk_params;
+typedef TB_RT_STRUCT(TB_CONTRACT_PARAMS) tb_contract_params;
+typedef TB_RT_STRUCT(TB_RNN_PARAMS) tb_rnn_params;
 
 /* ---- kernels ---- */
 void tb_conv_f32(const tb_conv_params *p, const float *x, const float *w, const float *b, float *y);
@@ -312,6 +370,15 @@ void tb_layernorm_stats_f32(const tb_layernorm_params *p, const float *x, float 
 void tb_lrn_f32(const tb_lrn_params *p, const float *x, float *y);
 void tb_gather_elements(const tb_gather_elements_params *p, const void *x, const void *indices, void *y);
 void tb_trilu(const tb_trilu_params *p, const void *x, const int64_t *k, void *y);
+void tb_resize_f32(const tb_resize_params *p, const float *x, float *y);
+void tb_convtranspose_f32(const tb_convtranspose_params *p, const float *x, const float *w, const float *b,
+                          float *y);
+void tb_mvn_f32(const tb_mvn_params *p, const float *x, float *y);
+void tb_topk_f32(const tb_topk_params *p, const float *x, float *values, int64_t *indices);
+void tb_contract(const tb_contract_params *p, const void *a, const void *b, void *y);
+void tb_rnn_f32(const tb_rnn_params *p, const float *x, const float *w, const float *r, const float *b,
+                const int32_t *seq_lens, const float *h0, const float *c0, const float *peep, float *y,
+                float *y_h, float *y_c);
 
 void tb_qconv(const tb_qconv_params *p, const void *x, const void *w, const int32_t *bias,
               const int32_t *rq, void *y);

@@ -3,6 +3,7 @@
 
 usage: /usr/bin/python3 run_node_tests.py --tyboxc BUILD/tools/tyboxc \\
            --tests DIR --work DIR [--expected-failures FILE] [-j N] [--filter RE]
+           [--results FILE.json] [--suite NAME]
 
 DIR is what gen_node_tests.py wrote (DIR/node/test_*) or a folder of test_*
 folders. For every test whose ops are all in `tyboxc --list-ops` (and whose
@@ -18,12 +19,25 @@ listed as expected to fail that now passes, then `skipped: N (...)`,
 `expected failures: N` and last `N passed, N failed`. Exit status 1 when
 anything failed (an XPASS counts as a failure), 2 on a usage error.
 
+--results writes every test's outcome as JSON for
+scripts/conformance_table.py: {"suite", "summary": {passed, failed,
+expected_failures, skipped, total}, "tests": [{"name", "op", "ops", "status",
+"reason"}]}, status one of passed, failed, xpass, expected_failure, skipped;
+"op" is the operator the test is about (matched from its name, since an
+_expanded test holds only the op's function body), "ops" the graph's op types.
+
+To build fast, the runtime kernels are compiled once per run (from the
+source tree's runtime/, with the same CC and CFLAGS) into WORK/libtb_runtime.a,
+and each model links it instead of recompiling the tb_*.c copies tyboxc
+writes beside it; --no-prebuilt-runtime builds those copies every time.
+
 The work folder of a passing test is removed; a failing one is kept under
 WORK/test_name for debugging (--keep keeps all of them).
 """
 import argparse
 import collections
 import concurrent.futures
+import json
 import os
 import re
 import shutil
@@ -100,22 +114,31 @@ def supported_ops(tyboxc):
 
 
 def read_expected_failures(path):
-    """Test names from a file of `test_name  # reason` lines."""
-    names = set()
+    """{test name: reason} from a file of `test_name  # reason` lines."""
+    names = {}
     if not path:
         return names
     try:
         with open(path) as f:
             for line in f:
-                name = line.split("#", 1)[0].strip()
+                name, _, reason = line.partition("#")
+                name = name.strip()
                 if name:
-                    names.add(name)
+                    names[name] = reason.strip()
     except OSError as e:
         die("cannot read %s: %s" % (path, e.strerror))
     return names
 
 
 # ---------------------------------------------------------------- skipping
+
+def fed_inputs(model):
+    """The graph inputs a caller feeds: before IR version 4 initializers are
+    listed among the inputs too (the backend-data suites), and tyboxc
+    compiles those in as constants."""
+    init = {t.name for t in model.graph.initializer}
+    return [vi for vi in model.graph.input if vi.name not in init]
+
 
 def io_skip_reason(value_info):
     """Why a graph input/output rules the test out, or None."""
@@ -136,11 +159,51 @@ def skip_reason(model, ops):
     for node in graph.node:
         if node.op_type not in ops:
             return "unsupported op %s" % node.op_type
-    for value_info in list(graph.input) + list(graph.output):
+    for value_info in fed_inputs(model) + list(graph.output):
         reason = io_skip_reason(value_info)
         if reason:
             return reason
     return None
+
+
+# ---------------------------------------------------------------- attribution
+
+def _squash(text):
+    return text.replace("_", "").lower()
+
+
+def schema_names():
+    """ONNX default-domain op names, squashed ("ConvTranspose" -> "convtranspose")."""
+    names = {}
+    for schema in onnx.defs.get_all_schemas_with_history():
+        if schema.domain in DEFAULT_DOMAINS:
+            names[_squash(schema.name)] = schema.name
+    return names
+
+
+def graph_ops(model):
+    """The model's op types, each once, in node order."""
+    seen = []
+    for node in model.graph.node:
+        if node.op_type not in seen:
+            seen.append(node.op_type)
+    return seen
+
+
+def main_op(name, ops, schemas):
+    """The operator a test is about: a one-op graph's op; else the ONNX op
+    whose squashed name is the longest prefix of the squashed test name;
+    else the graph's first op."""
+    if len(ops) == 1:
+        return ops[0]
+    key = _squash(name[5:] if name.startswith("test_") else name)
+    best = ""
+    for squashed in schemas:
+        if key.startswith(squashed) and len(squashed) > len(best):
+            best = squashed
+    if best:
+        return schemas[best]
+    return ops[0] if ops else "?"
 
 
 # ---------------------------------------------------------------- one test
@@ -209,7 +272,7 @@ def compare_output(index, name, got, want):
 
 def shape_operand_inputs(model):
     """Graph inputs that some node uses as a shape-determining operand."""
-    graph_inputs = {value_info.name for value_info in model.graph.input}
+    graph_inputs = {value_info.name for value_info in fed_inputs(model)}
     found = set()
     for node in model.graph.node:
         for index in SHAPE_OPERANDS.get(node.op_type, ()):
@@ -237,7 +300,7 @@ def model_for_data_set(model, model_path, inputs, freeze, work_dir, tag):
     Otherwise those inputs become initializers holding this data set's
     values, in a model written to WORK/test/TAG.onnx, and are not fed.
     """
-    names = [vi.name for vi in model.graph.input]
+    names = [vi.name for vi in fed_inputs(model)]
     if not freeze:
         return model_path, inputs
     values = {n: a for n, a in zip(names, inputs) if n in freeze}
@@ -271,7 +334,30 @@ def data_set_dirs(test_dir):
     return [os.path.join(test_dir, d) for d in sets]
 
 
-def check_test(name, test_dir, tyboxc, work_dir, freeze):
+RUNTIME_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "runtime")
+
+
+def prebuild_runtime(work_root):
+    """Compile runtime/*.c once into WORK/libtb_runtime.a; returns its path."""
+    obj_dir = os.path.join(work_root, "runtime-objs")
+    shutil.rmtree(obj_dir, ignore_errors=True)
+    os.makedirs(obj_dir)
+    objs = []
+    for src in sorted(os.listdir(RUNTIME_DIR)):
+        if not src.endswith(".c"):
+            continue
+        obj = os.path.join(obj_dir, src[:-2] + ".o")
+        run_step("cc runtime", [CC] + CFLAGS.split() + ["-I", RUNTIME_DIR, "-c", "-o", obj,
+                                                       os.path.join(RUNTIME_DIR, src)], TIMEOUT_BUILD)
+        objs.append(obj)
+    lib = os.path.join(work_root, "libtb_runtime.a")
+    if os.path.exists(lib):
+        os.remove(lib)
+    run_step("ar", ["ar", "rcs", lib] + objs, TIMEOUT_BUILD)
+    return lib
+
+
+def check_test(name, test_dir, tyboxc, work_dir, freeze, runtime_lib=None):
     """Compile (once per distinct model file), run and compare every data set."""
     model_path = os.path.abspath(os.path.join(test_dir, "model.onnx"))
     model = onnx.load(model_path)
@@ -279,7 +365,7 @@ def check_test(name, test_dir, tyboxc, work_dir, freeze):
     builds = {}  # model file -> model_run
     for set_dir in data_set_dirs(test_dir):
         tag = os.path.basename(set_dir)
-        inputs = load_data_set(set_dir, "input", len(model.graph.input))
+        inputs = load_data_set(set_dir, "input", len(fed_inputs(model)))
         expected = load_data_set(set_dir, "output", len(model.graph.output))
         model_file, fed = model_for_data_set(model, model_path, inputs,
                                              frozen_names, work_dir, tag)
@@ -287,19 +373,20 @@ def check_test(name, test_dir, tyboxc, work_dir, freeze):
             out_dir = os.path.join(work_dir, "out" if model_file == model_path
                                    else tag + ".out")
             builds[model_file] = compile_and_build(
-                tyboxc, model_file, out_dir, ["CC=" + CC, "CFLAGS=" + CFLAGS],
+                tyboxc, model_file, out_dir, ["CC=" + CC, "CFLAGS=" + CFLAGS] +
+                (["SRCS=main.c model.c " + runtime_lib] if runtime_lib else []),
                 (TIMEOUT_COMPILE, TIMEOUT_BUILD))
         run_data_set(builds[model_file], model, fed, expected, work_dir, tag)
 
 
 def run_one(job):
     """Worker: check one test. Returns (name, failure reason or None)."""
-    name, test_dir, tyboxc, work_root, keep, freeze = job
+    name, test_dir, tyboxc, work_root, keep, freeze, runtime_lib = job
     work_dir = os.path.join(work_root, name)
     shutil.rmtree(work_dir, ignore_errors=True)
     os.makedirs(work_dir)
     try:
-        check_test(name, test_dir, tyboxc, work_dir, freeze)
+        check_test(name, test_dir, tyboxc, work_dir, freeze, runtime_lib)
     except StepFailure as e:
         return name, str(e)
     except Exception as e:  # a bug in this script or odd data: report, go on
@@ -311,18 +398,27 @@ def run_one(job):
 
 # ---------------------------------------------------------------- driver
 
-def select_tests(test_dirs, ops, pattern):
-    """Split the tests into runnable ones and a Counter of skip reasons."""
-    runnable, skipped = [], collections.Counter()
+def select_tests(test_dirs, ops, pattern, schemas):
+    """Split the tests into runnable ones and a Counter of skip reasons;
+    info[name] = (main op, graph ops, skip reason or None) for every test."""
+    runnable, skipped, info = [], collections.Counter(), {}
     for name, path in test_dirs:
         if pattern and not pattern.search(name):
             continue
-        reason = skip_reason(onnx.load(os.path.join(path, "model.onnx")), ops)
+        model = onnx.load(os.path.join(path, "model.onnx"))
+        reason = skip_reason(model, ops)
+        model_ops = graph_ops(model)
+        info[name] = (main_op(name, model_ops, schemas), model_ops, reason)
         if reason:
             skipped[reason] += 1
         else:
             runnable.append((name, path))
-    return runnable, skipped
+    # An _expanded test is about the op of the test it expands.
+    for name, (op, model_ops, reason) in list(info.items()):
+        base = info.get(name[:-len("_expanded")]) if name.endswith("_expanded") else None
+        if base:
+            info[name] = (base[0], model_ops, reason)
+    return runnable, skipped, info
 
 
 def run_all(jobs, workers):
@@ -369,6 +465,31 @@ def report(results, skipped, expected_failures):
     return failed
 
 
+def write_results(path, suite, results, info, expected_failures):
+    """The --results JSON file (see the module docstring)."""
+    tests, counts = [], collections.Counter()
+    for name in sorted(info):
+        op, ops, skip = info[name]
+        if skip:
+            status, reason = "skipped", skip
+        else:
+            reason = results.get(name)
+            if name in expected_failures:
+                status = "xpass" if reason is None else "expected_failure"
+                if reason is not None:
+                    reason = expected_failures[name] or reason
+            else:
+                status = "passed" if reason is None else "failed"
+        counts[status] += 1
+        tests.append({"name": name, "op": op, "ops": ops, "status": status, "reason": reason})
+    summary = {"passed": counts["passed"], "failed": counts["failed"] + counts["xpass"],
+               "expected_failures": counts["expected_failure"], "skipped": counts["skipped"],
+               "total": len(tests)}
+    with open(path, "w") as f:
+        json.dump({"suite": suite, "summary": summary, "tests": tests}, f, indent=1)
+        f.write("\n")
+
+
 def parse_args():
     parser = argparse.ArgumentParser(
         description="Compile the ONNX backend node tests with tyboxc, run them "
@@ -389,6 +510,13 @@ def parse_args():
                         help="feed shape operands (Reshape's shape, Slice's "
                              "starts, ...) at run time instead of compiling "
                              "them in as initializers")
+    parser.add_argument("--results", metavar="FILE",
+                        help="write every test's outcome as JSON")
+    parser.add_argument("--suite", default="node",
+                        help="suite name recorded in --results (default node)")
+    parser.add_argument("--no-prebuilt-runtime", action="store_true",
+                        help="compile the runtime files beside each model "
+                             "instead of linking one prebuilt copy")
     parser.add_argument("--keep", action="store_true",
                         help="keep the work folder of passing tests too")
     args = parser.parse_args()
@@ -408,16 +536,24 @@ def main():
     tyboxc = os.path.abspath(args.tyboxc)
     ops = supported_ops(tyboxc)
     expected_failures = read_expected_failures(args.expected_failures)
-    runnable, skipped = select_tests(find_test_dirs(args.tests), ops, pattern)
+    runnable, skipped, info = select_tests(find_test_dirs(args.tests), ops, pattern, schema_names())
     work_root = os.path.abspath(args.work)
     os.makedirs(work_root, exist_ok=True)
     print("running %d tests (%d skipped) with %d jobs"
           % (len(runnable), sum(skipped.values()), args.jobs),
           file=sys.stderr, flush=True)
-    jobs = [(name, path, tyboxc, work_root, args.keep, not args.no_freeze)
+    runtime_lib = None
+    if runnable and not args.no_prebuilt_runtime:
+        try:
+            runtime_lib = prebuild_runtime(work_root)
+        except StepFailure as e:
+            die("cannot prebuild the runtime: %s" % e)
+    jobs = [(name, path, tyboxc, work_root, args.keep, not args.no_freeze, runtime_lib)
             for name, path in runnable]
     results = run_all(jobs, args.jobs)
     failed = report(results, skipped, expected_failures)
+    if args.results:
+        write_results(args.results, args.suite, results, info, expected_failures)
     sys.exit(1 if failed else 0)
 
 

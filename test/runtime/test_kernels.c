@@ -2058,6 +2058,251 @@ static void test_quantized(void)
     }
 }
 
+/* ---- ops3 kernels ---- */
+
+/* ConvTranspose against its gather form: y[oh, ow] sums x[ih, iw] * w[kh, kw]
+ * over ih*s - pad + kh*dil == oh, enumerated from the output side. */
+static void test_convtranspose(void)
+{
+    int id;
+    for (id = 0; id < 40; id++) {
+        tb_convtranspose_params p;
+        int n, co, oh, ow, ci, kh, kw, ih, iw, cnt;
+        memset(&p, 0, sizeof p);
+        p.group = irand(1, 2);
+        p.n = irand(1, 2);
+        p.c_in = p.group * irand(1, 2);
+        p.c_out = p.group * irand(1, 3);
+        p.h_in = irand(1, 4), p.w_in = irand(1, 5);
+        p.k_h = irand(1, 3), p.k_w = irand(1, 3);
+        p.stride_h = irand(1, 3), p.stride_w = irand(1, 3);
+        p.dil_h = irand(1, 2), p.dil_w = irand(1, 2);
+        p.pad_top = irand(-1, 1), p.pad_left = irand(0, 2);
+        p.h_out = irand(1, 9), p.w_out = irand(1, 9);
+        fill(X, p.n * p.c_in * p.h_in * p.w_in);
+        fill(W, p.c_in * (p.c_out / p.group) * p.k_h * p.k_w);
+        fill(B, p.c_out);
+        cnt = 0;
+        for (n = 0; n < p.n; n++)
+            for (co = 0; co < p.c_out; co++)
+                for (oh = 0; oh < p.h_out; oh++)
+                    for (ow = 0; ow < p.w_out; ow++) {
+                        const int g = co / (p.c_out / p.group), cog = p.c_out / p.group, cig = p.c_in / p.group;
+                        double acc = B[co], mag = fabs(B[co]);
+                        for (ci = g * cig; ci < (g + 1) * cig; ci++)
+                            for (kh = 0; kh < p.k_h; kh++)
+                                for (kw = 0; kw < p.k_w; kw++) {
+                                    const int th = oh + p.pad_top - kh * p.dil_h, tw = ow + p.pad_left - kw * p.dil_w;
+                                    double t;
+                                    if (th < 0 || tw < 0 || th % p.stride_h || tw % p.stride_w)
+                                        continue;
+                                    ih = th / p.stride_h, iw = tw / p.stride_w;
+                                    if (ih >= p.h_in || iw >= p.w_in)
+                                        continue;
+                                    t = (double)X[((n * p.c_in + ci) * p.h_in + ih) * p.w_in + iw] *
+                                        W[((ci * cog + co % cog) * p.k_h + kh) * p.k_w + kw];
+                                    acc += t;
+                                    mag += fabs(t);
+                                }
+                        R[cnt] = acc, M[cnt] = mag, cnt++;
+                    }
+        poison();
+        tb_convtranspose_f32(&p, X, W, id % 3 ? B : NULL, Y);
+        if (id % 3 == 0) {
+            int i;
+            for (i = 0; i < cnt; i++)
+                R[i] -= B[(i / (p.h_out * p.w_out)) % p.c_out];
+        }
+        check_f("convtranspose", id, Y, R, M, cnt);
+    }
+}
+
+/* Resize, linear with align_corners and nearest asymmetric floor, against
+ * the closed forms; cubic at integer coordinates reproduces x. */
+static void test_resize(void)
+{
+    int id;
+    for (id = 0; id < 20; id++) {
+        tb_resize_params p;
+        int o, i, j, cnt = 0;
+        memset(&p, 0, sizeof p);
+        p.outer = irand(1, 3), p.h_in = irand(1, 4), p.w_in = irand(1, 4);
+        p.h_out = irand(1, 7), p.w_out = irand(1, 7);
+        p.scale_h = (float)p.h_out / p.h_in, p.scale_w = (float)p.w_out / p.w_in;
+        p.mode = id % 2 ? TB_RESIZE_LINEAR : TB_RESIZE_NEAREST;
+        p.coord = id % 2 ? TB_RESIZE_ALIGN_CORNERS : TB_RESIZE_ASYMMETRIC;
+        p.nearest = TB_RESIZE_FLOOR;
+        fill(X, p.outer * p.h_in * p.w_in);
+        for (o = 0; o < p.outer; o++)
+            for (i = 0; i < p.h_out; i++)
+                for (j = 0; j < p.w_out; j++) {
+                    const float *xo = X + o * p.h_in * p.w_in;
+                    double v;
+                    if (id % 2) {
+                        double ch = p.h_out > 1 ? (double)i * (p.h_in - 1) / (p.h_out - 1) : 0;
+                        double cw = p.w_out > 1 ? (double)j * (p.w_in - 1) / (p.w_out - 1) : 0;
+                        int h0 = (int)floor(ch), w0 = (int)floor(cw);
+                        int h1 = h0 + 1 < p.h_in ? h0 + 1 : h0, w1 = w0 + 1 < p.w_in ? w0 + 1 : w0;
+                        double th = ch - h0, tw = cw - w0;
+                        v = (1 - th) * ((1 - tw) * xo[h0 * p.w_in + w0] + tw * xo[h0 * p.w_in + w1]) +
+                            th * ((1 - tw) * xo[h1 * p.w_in + w0] + tw * xo[h1 * p.w_in + w1]);
+                    } else {
+                        int hi = (int)floor(i / (double)p.scale_h), wi = (int)floor(j / (double)p.scale_w);
+                        hi = hi < p.h_in ? hi : p.h_in - 1, wi = wi < p.w_in ? wi : p.w_in - 1;
+                        v = xo[hi * p.w_in + wi];
+                    }
+                    R[cnt] = v, M[cnt] = 2.0, cnt++;
+                }
+        poison();
+        tb_resize_f32(&p, X, Y);
+        check_f("resize", id, Y, R, M, cnt);
+    }
+    {
+        /* cubic, scale 1, half_pixel: every coordinate is an integer */
+        tb_resize_params p;
+        int i;
+        memset(&p, 0, sizeof p);
+        p.outer = 2, p.h_in = p.h_out = 3, p.w_in = p.w_out = 4;
+        p.scale_h = p.scale_w = 1.0f, p.mode = TB_RESIZE_CUBIC, p.cubic_a = -0.75f;
+        fill(X, 24);
+        for (i = 0; i < 24; i++)
+            R[i] = X[i], M[i] = 1.0;
+        poison();
+        tb_resize_f32(&p, X, Y);
+        check_f("resize cubic identity", 0, Y, R, M, 24);
+    }
+}
+
+/* MVN against two-pass mean / variance in double. */
+static void test_mvn(void)
+{
+    int id;
+    for (id = 0; id < 10; id++) {
+        tb_mvn_params p;
+        int32_t st[TB_RT_MAX_RANK];
+        int d, i, j, count = 1, total = 1;
+        memset(&p, 0, sizeof p);
+        p.rank = irand(1, 4);
+        for (d = 0; d < p.rank; d++) {
+            p.dims[d] = irand(1, 4);
+            p.mask[d] = irand(0, 1);
+            total *= p.dims[d];
+            if (p.mask[d])
+                count *= p.dims[d];
+        }
+        dense_strides(p.rank, p.dims, st);
+        fill(X, total);
+        for (i = 0; i < total; i++) {
+            double mean = 0, var = 0;
+            for (j = 0; j < total; j++) {
+                int same = 1;
+                for (d = 0; d < p.rank; d++)
+                    if (!p.mask[d] && (i / st[d]) % p.dims[d] != (j / st[d]) % p.dims[d])
+                        same = 0;
+                if (same)
+                    mean += X[j];
+            }
+            mean /= count;
+            for (j = 0; j < total; j++) {
+                int same = 1;
+                for (d = 0; d < p.rank; d++)
+                    if (!p.mask[d] && (i / st[d]) % p.dims[d] != (j / st[d]) % p.dims[d])
+                        same = 0;
+                if (same)
+                    var += (X[j] - mean) * (X[j] - mean);
+            }
+            var /= count;
+            R[i] = (X[i] - mean) / (sqrt(var) + 1e-9);
+            M[i] = 1e-3 + fabs(R[i]) * 10;
+        }
+        poison();
+        tb_mvn_f32(&p, X, Y);
+        check_f("mvn", id, Y, R, M, total);
+    }
+}
+
+/* TopK against a stable selection sort, with ties. */
+static void test_topk(void)
+{
+    static int64_t idx[MAXN], want_i[MAXN];
+    int id;
+    for (id = 0; id < 20; id++) {
+        tb_topk_params p;
+        int o, i, r, j, used[16];
+        p.outer = irand(1, 3), p.axis = irand(1, 8), p.inner = irand(1, 3);
+        p.k = irand(0, p.axis), p.largest = id % 2;
+        for (i = 0; i < p.outer * p.axis * p.inner; i++)
+            X[i] = (float)irand(-3, 3); /* many ties */
+        for (o = 0; o < p.outer; o++)
+            for (i = 0; i < p.inner; i++) {
+                for (j = 0; j < p.axis; j++)
+                    used[j] = 0;
+                for (r = 0; r < p.k; r++) {
+                    int best = -1;
+                    for (j = 0; j < p.axis; j++) {
+                        float v = X[(o * p.axis + j) * p.inner + i];
+                        if (used[j])
+                            continue;
+                        if (best < 0 || (p.largest ? v > X[(o * p.axis + best) * p.inner + i]
+                                                   : v < X[(o * p.axis + best) * p.inner + i]))
+                            best = j;
+                    }
+                    used[best] = 1;
+                    R[(o * p.k + r) * p.inner + i] = X[(o * p.axis + best) * p.inner + i];
+                    want_i[(o * p.k + r) * p.inner + i] = best;
+                }
+            }
+        poison();
+        tb_topk_f32(&p, X, Y, idx);
+        check_f("topk values", id, Y, R, NULL, p.outer * p.k * p.inner);
+        check_i64("topk indices", id, idx, want_i, p.outer * p.k * p.inner);
+    }
+}
+
+/* Contraction as a batched matmul with a transposed operand, and as a
+ * diagonal sum (one operand). */
+static void test_contract(void)
+{
+    int id;
+    for (id = 0; id < 10; id++) {
+        tb_contract_params p;
+        int bb, i, j, k, nb = irand(1, 3), m = irand(1, 4), n = irand(1, 4), kk = irand(1, 5);
+        memset(&p, 0, sizeof p);
+        /* y[b, i, j] = sum_k a[b, i, k] * b[b, j, k]  ("bik,bjk->bij") */
+        p.rank = 4, p.out_rank = 3;
+        p.dims[0] = nb, p.dims[1] = m, p.dims[2] = n, p.dims[3] = kk;
+        p.a_strides[0] = m * kk, p.a_strides[1] = kk, p.a_strides[3] = 1;
+        p.b_strides[0] = n * kk, p.b_strides[2] = kk, p.b_strides[3] = 1;
+        fill(X, nb * m * kk);
+        fill(W, nb * n * kk);
+        for (bb = 0; bb < nb; bb++)
+            for (i = 0; i < m; i++)
+                for (j = 0; j < n; j++) {
+                    double acc = 0, mag = 0;
+                    for (k = 0; k < kk; k++) {
+                        double t = (double)X[(bb * m + i) * kk + k] * W[(bb * n + j) * kk + k];
+                        acc += t, mag += fabs(t);
+                    }
+                    R[(bb * m + i) * n + j] = acc, M[(bb * m + i) * n + j] = mag;
+                }
+        poison();
+        tb_contract(&p, X, W, Y);
+        check_f("contract bik,bjk->bij", id, Y, R, M, nb * m * n);
+    }
+    {
+        /* "ii->" : the trace of a 3x3 matrix, one operand */
+        tb_contract_params p;
+        memset(&p, 0, sizeof p);
+        p.rank = 1, p.out_rank = 0, p.dims[0] = 3, p.a_strides[0] = 4;
+        fill(X, 9);
+        R[0] = (double)X[0] + X[4] + X[8];
+        M[0] = fabs(X[0]) + fabs(X[4]) + fabs(X[8]);
+        poison();
+        tb_contract(&p, X, NULL, Y);
+        check_f("contract ii->", 0, Y, R, M, 1);
+    }
+}
+
 int main(void)
 {
     test_conv();
@@ -2081,6 +2326,11 @@ int main(void)
     test_norms();
     test_gather_elements_trilu();
     test_quantized();
+    test_convtranspose();
+    test_resize();
+    test_mvn();
+    test_topk();
+    test_contract();
     printf("%d passed, %d failed\n", g_pass, g_fail);
     return g_fail != 0;
 }

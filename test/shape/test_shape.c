@@ -1537,6 +1537,138 @@ static void test_quant_ops(void) {
     tb_graph_free(g);
 }
 
+/* ---- ops3: Resize, ConvTranspose, Size, MVN, TopK, Einsum, recurrent ----- */
+
+static int cf32s(tb_graph *g, int n, const float *v) {
+    return tb_graph_add_const(g, NULL, TB_F32, 1, (int64_t[]){n}, v);
+}
+
+static void test_ops3(void) {
+    tb_graph *g;
+    int x, w, s, n;
+
+    /* Resize-13 with scales: the output truncates in * scale */
+    g = G(13);
+    x = inp(g, TB_F32, 4, D(1, 1, 2, 4));
+    s = cf32s(g, 4, (float[]){1, 1, 0.6f, 0.6f});
+    n = tb_graph_add_node(g, TB_OP_RESIZE, "r", 3, I(x, -1, s), 1);
+    EXPECT(g, out(g, n, 0), TB_F32, 1, 1, 1, 2);
+    tb_graph_free(g);
+
+    /* sizes; scales and sizes together are an error */
+    g = G(13);
+    x = inp(g, TB_F32, 4, D(1, 1, 2, 2));
+    n = tb_graph_add_node(g, TB_OP_RESIZE, "r", 4, I(x, -1, -1, CI64(g, 1, 1, 3, 5)), 1);
+    EXPECT(g, out(g, n, 0), TB_F32, 1, 1, 3, 5);
+    tb_graph_free(g);
+    g = G(13);
+    x = inp(g, TB_F32, 4, D(1, 1, 2, 2));
+    s = cf32s(g, 4, (float[]){1, 1, 2, 2});
+    tb_graph_add_node(g, TB_OP_RESIZE, "r", 4, I(x, -1, s, CI64(g, 1, 1, 3, 5)), 1);
+    EXPECT_ERROR(g, "only one of 'scales' and 'sizes' may be given");
+    tb_graph_free(g);
+
+    /* Upsample-7 reads its scales attribute */
+    g = G(7);
+    x = inp(g, TB_F32, 4, D(1, 2, 2, 3));
+    n = tb_graph_add_node(g, TB_OP_UPSAMPLE, "u", 1, I(x), 1);
+    tb_node_set_floats(g, n, "scales", 4, (float[]){1, 1, 2, 3});
+    EXPECT(g, out(g, n, 0), TB_F32, 1, 2, 4, 9);
+    tb_graph_free(g);
+
+    /* ConvTranspose: stride, output_padding; output_shape gives the pads */
+    g = G(13);
+    x = inp(g, TB_F32, 4, D(1, 1, 3, 3));
+    w = inp(g, TB_F32, 4, D(1, 2, 3, 3));
+    n = tb_graph_add_node(g, TB_OP_CONVTRANSPOSE, "ct", 2, I(x, w), 1);
+    tb_node_set_ints(g, n, "strides", 2, D(3, 2));
+    tb_node_set_ints(g, n, "output_padding", 2, D(1, 1));
+    EXPECT(g, out(g, n, 0), TB_F32, 1, 2, 10, 8);
+    EXPECT_INTS(g, n, "pads", 0, 0, 0, 0);
+    tb_graph_free(g);
+    g = G(13);
+    x = inp(g, TB_F32, 4, D(1, 1, 3, 3));
+    w = inp(g, TB_F32, 4, D(1, 2, 3, 3));
+    n = tb_graph_add_node(g, TB_OP_CONVTRANSPOSE, "ct", 2, I(x, w), 1);
+    tb_node_set_ints(g, n, "strides", 2, D(2, 2));
+    tb_node_set_ints(g, n, "output_shape", 2, D(5, 6));
+    EXPECT(g, out(g, n, 0), TB_F32, 1, 2, 5, 6);
+    EXPECT_INTS(g, n, "pads", 1, 1, 1, 0); /* totals 2 and 1, the larger half first */
+    CHECK(!tb_node_attr(tb_graph_node(g, n), "output_shape"), "output_shape should be gone after inference");
+    tb_graph_free(g);
+
+    /* Size is a scalar i64 constant after inference */
+    g = G(13);
+    x = inp(g, TB_F32, 3, D(3, 4, 5));
+    n = tb_graph_add_node(g, TB_OP_SIZE, "sz", 1, I(x), 1);
+    EXPECT_SCALAR(g, out(g, n, 0), TB_I64);
+    CHECK(tb_graph_value(g, out(g, n, 0))->data && *(int64_t *)tb_graph_value(g, out(g, n, 0))->data == 60,
+          "Size should hold 60");
+    tb_graph_free(g);
+
+    /* TopK: values and indices; MVN keeps the shape */
+    g = G(13);
+    x = inp(g, TB_F32, 2, D(3, 4));
+    n = tb_graph_add_node(g, TB_OP_TOPK, "t", 2, I(x, CI64(g, 2)), 2);
+    EXPECT(g, out(g, n, 0), TB_F32, 3, 2);
+    EXPECT(g, out(g, n, 1), TB_I64, 3, 2);
+    tb_graph_free(g);
+
+    /* Einsum: the implicit output sorts the labels used once */
+    g = G(13);
+    x = inp(g, TB_F32, 2, D(2, 3));
+    w = inp(g, TB_F32, 2, D(3, 4));
+    n = tb_graph_add_node(g, TB_OP_EINSUM, "e", 2, I(x, w), 1);
+    tb_node_set_string(g, n, "equation", "ij,jk");
+    EXPECT(g, out(g, n, 0), TB_F32, 2, 4);
+    tb_graph_free(g);
+    g = G(13);
+    x = inp(g, TB_F32, 2, D(2, 3));
+    w = inp(g, TB_F32, 2, D(4, 4));
+    n = tb_graph_add_node(g, TB_OP_EINSUM, "e", 2, I(x, w), 1);
+    tb_node_set_string(g, n, "equation", "ij,jk->ik");
+    EXPECT_ERROR(g, "label sizes 3 and 4 differ");
+    tb_graph_free(g);
+
+    /* PRelu-6: a 1-D slope of the channel count is per channel */
+    g = G(6);
+    x = inp(g, TB_F32, 3, D(2, 3, 4));
+    w = inp(g, TB_F32, 1, D(3));
+    n = tb_graph_add_node(g, TB_OP_PRELU, "p", 2, I(x, w), 1);
+    EXPECT(g, out(g, n, 0), TB_F32, 2, 3, 4);
+    CHECK(tb_prelu_per_channel(g, n), "PRelu-6 slope [3] on [2,3,4] should be per channel");
+    tb_graph_free(g);
+    g = G(7);
+    x = inp(g, TB_F32, 3, D(2, 3, 4));
+    w = inp(g, TB_F32, 1, D(3));
+    tb_graph_add_node(g, TB_OP_PRELU, "p", 2, I(x, w), 1);
+    EXPECT_ERROR(g, "slope of shape [3] does not broadcast to X's shape [2,3,4]");
+    tb_graph_free(g);
+
+    /* LSTM with only Y_h: inference adds Y and Y_c */
+    g = G(14);
+    x = inp(g, TB_F32, 3, D(5, 2, 3));
+    w = inp(g, TB_F32, 3, D(2, 16, 3));
+    s = inp(g, TB_F32, 3, D(2, 16, 4));
+    n = tb_graph_add_node(g, TB_OP_LSTM, "l", 3, I(x, w, s), 2);
+    tb_graph_node(g, n)->outputs[0] = -1;
+    tb_node_set_int(g, n, "hidden_size", 4);
+    tb_node_set_string(g, n, "direction", "bidirectional");
+    EXPECT(g, out(g, n, 1), TB_F32, 2, 2, 4);
+    CHECK(tb_graph_node(g, n)->n_outputs == 3 && out(g, n, 0) >= 0 && out(g, n, 2) >= 0, "LSTM outputs not added");
+    EXPECT(g, out(g, n, 0), TB_F32, 5, 2, 2, 4);
+    EXPECT(g, out(g, n, 2), TB_F32, 2, 2, 4);
+    tb_graph_free(g);
+    g = G(14);
+    x = inp(g, TB_F32, 3, D(5, 2, 3));
+    w = inp(g, TB_F32, 3, D(1, 16, 3));
+    s = inp(g, TB_F32, 3, D(1, 12, 4));
+    n = tb_graph_add_node(g, TB_OP_GRU, "gr", 3, I(x, w, s), 1);
+    tb_node_set_int(g, n, "hidden_size", 4);
+    EXPECT_ERROR(g, "node 'gr' (GRU): input 1 (W) has shape [1,16,3], expected [1,12,3]");
+    tb_graph_free(g);
+}
+
 int main(void) {
     test_conv();
     test_pool();
@@ -1550,6 +1682,7 @@ int main(void) {
     test_rare();
     test_new_ops();
     test_quant_ops();
+    test_ops3();
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }
