@@ -263,6 +263,11 @@ int tb_emit_model(tb_graph *g, const tb_plan *plan, const tb_emit_options *o, co
             emit_output_copy(out, g, plan, k, number++);
     /* Inputs and outputs a graph never touches stay named in the signature. */
     for (int k = 0; k < g->n_inputs; k++) fprintf(out, "    (void)in%d;\n", k);
+    /* A model whose every tensor is an input, an output or a constant leaves
+     * the arena unused; say so, or -Wunused-variable rejects the file. */
+    int arena_used = 0;
+    for (int v = 0; v < g->n_values; v++) arena_used |= plan->store[v].kind == TB_STORE_ARENA;
+    if (!arena_used) fputs("    (void)arena;\n", out);
     fputs("    return 0;\n}\n", out);
     if (close_out(out, name, err)) return 1;
 

@@ -38,7 +38,8 @@
  * "X.zero_point", and for weight W "W.q", "W.scale", "W.zero_point".
  *
  * Options: calib=FILE (required), method=minmax|percentile|mse,
- * int8-io=0|1 (graph inputs and outputs i8; the emitter writes their scales).
+ * int8-io=0|1 (graph inputs and outputs i8; the emitter writes their scales),
+ * stop=VALUE (nodes computed from VALUE stay float: tyboxc --train-tail).
  *
  *   graph @g(%x: f32[1,4]) {
  *     %w = const f32[2,4] [...]
@@ -483,6 +484,7 @@ int tb_pass_quantize(tb_graph *g, tb_pass_context *ctx, tb_error *err) {
     const char *path = tb_pass_option(ctx, "calib", NULL);
     const char *method_name = tb_pass_option(ctx, "method", TB_CALIB_DEFAULT_METHOD);
     const char *io = tb_pass_option(ctx, "int8-io", "0");
+    const char *stop = tb_pass_option(ctx, "stop", NULL);
     tb_calib_method method;
     if (!path) return tb_error_set(err, "quantize: needs calibration samples (option calib=FILE, tyboxc --calib FILE)");
     if (tb_calib_method_parse(method_name, &method))
@@ -521,14 +523,31 @@ int tb_pass_quantize(tb_graph *g, tb_pass_context *ctx, tb_error *err) {
     }
     for (int k = 0; Q.int8_io && k < g->n_inputs; k++) has_q[g->inputs[k]] = 1;
 
-    /* Decide every node first: fusing a Relu needs the graph as it was. */
+    /* stop=NAME: what is computed from value NAME stays float (the
+     * trainable tail reads a dequantized feature vector). */
     int rc = 0;
+    char *after = calloc((size_t)N + 1, 1);
+    TB_ASSERT(after);
+    if (stop) {
+        int sv = tb_graph_find_value(g, stop);
+        if (sv < 0) rc = tb_error_set(err, "quantize: stop=%s names no value of the graph", stop);
+        else after[sv] = 1;
+    }
+
+    /* Decide every node first: fusing a Relu needs the graph as it was. */
     for (int i = 0; i < n_old_nodes && !rc; i++) {
         tb_node *n = &g->nodes[i];
         fused_out[i] = -1;
         clip_lo[i] = -INFINITY;
         clip_hi[i] = INFINITY;
         if (n->dead || kinds[i] == K_FUSED) continue;
+        int downstream = 0;
+        for (int k = 0; k < n->n_inputs; k++) downstream |= n->inputs[k] >= 0 && after[n->inputs[k]];
+        if (downstream) {
+            for (int k = 0; k < n->n_outputs; k++) after[n->outputs[k]] = 1;
+            kinds[i] = K_FLOAT;
+            continue;
+        }
         kinds[i] = classify(&Q, n, has_q);
         if (kinds[i] == K_FLOAT) continue;
         int user = fusable_producer(kinds[i]) ? tb_value_single_user(g, n->outputs[0]) : -1;
@@ -624,5 +643,6 @@ int tb_pass_quantize(tb_graph *g, tb_pass_context *ctx, tb_error *err) {
     free(clip_lo);
     free(clip_hi);
     free(has_q);
+    free(after);
     return rc;
 }

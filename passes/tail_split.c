@@ -126,6 +126,30 @@ static int match_dense(const tb_graph *g, int v, dense *d) {
     return 1;
 }
 
+/* The longest chain of dense layers ending at the single graph output (past a
+ * final (Log)Softmax), first layer first; returns its length (0: none). */
+static int find_chain(const tb_graph *g, dense *chain) {
+    int v = g->outputs[0];
+    int p = g->values[v].producer;
+    if (p >= 0 && (g->nodes[p].op == TB_OP_SOFTMAX || g->nodes[p].op == TB_OP_LOGSOFTMAX) &&
+        row_vector(g, g->nodes[p].inputs[0]))
+        v = g->nodes[p].inputs[0];
+    dense rev[TB_TAIL_MAX_LAYERS];
+    int n = 0;
+    while (n < TB_TAIL_MAX_LAYERS && match_dense(g, v, &rev[n])) {
+        if (n && tb_value_use_count(g, rev[n].out) != 1) break;
+        v = rev[n++].in;
+    }
+    for (int l = 0; l < n; l++) chain[l] = rev[n - 1 - l];
+    return n;
+}
+
+const char *tb_tail_longest_feature(const tb_graph *g) {
+    dense chain[TB_TAIL_MAX_LAYERS];
+    if (g->n_outputs != 1 || !find_chain(g, chain)) return NULL;
+    return g->values[chain[0].in].name;
+}
+
 /* ---- RAM of one candidate ---------------------------------------------------- */
 
 typedef struct {
@@ -257,23 +281,11 @@ int tb_tail_split(tb_graph *g, const tb_tail_options *o, tb_tail *t, tb_plan *pl
                             g->n_inputs, g->n_outputs);
     if (g->values[g->inputs[0]].dtype != TB_F32) return tb_error_set(err, "--train-tail needs a float32 input");
 
-    /* the chain, walking back from the output past a final (Log)Softmax */
-    int v = g->outputs[0];
-    int p = g->values[v].producer;
-    if (p >= 0 && (g->nodes[p].op == TB_OP_SOFTMAX || g->nodes[p].op == TB_OP_LOGSOFTMAX) &&
-        row_vector(g, g->nodes[p].inputs[0]))
-        v = g->nodes[p].inputs[0];
-    dense rev[TB_TAIL_MAX_LAYERS];
-    int n = 0;
-    while (n < TB_TAIL_MAX_LAYERS && match_dense(g, v, &rev[n])) {
-        if (n && tb_value_use_count(g, rev[n].out) != 1) break;
-        v = rev[n++].in;
-    }
+    dense chain[TB_TAIL_MAX_LAYERS];
+    int n = find_chain(g, chain);
     if (!n)
         return tb_error_set(err, "--train-tail: the model does not end in a dense layer (Gemm, or MatMul + Add, "
                             "on a [1, N] input, with constant weights): nothing to train");
-    dense chain[TB_TAIL_MAX_LAYERS];
-    for (int l = 0; l < n; l++) chain[l] = rev[n - 1 - l];
     if (chain[0].in == g->inputs[0] && n == 1 && !o->split)
         return tb_error_set(err, "--train-tail: the whole model is one dense layer; there is no feature extractor");
 

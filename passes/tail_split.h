@@ -73,6 +73,11 @@ typedef struct {
  * (may be NULL). Errors name the node or give the figures that do not fit. */
 int tb_tail_split(tb_graph *g, const tb_tail_options *o, tb_tail *t, tb_plan *plan, FILE *report, tb_error *err);
 void tb_tail_free(tb_tail *t);
+/* The name of the feature tensor of the longest possible tail (its first dense
+ * layer's input), or NULL when the model does not end in dense layers. With
+ * --quantize, the quantize pass stops there (option stop=NAME): the layers the
+ * split may choose stay float. */
+const char *tb_tail_longest_feature(const tb_graph *g);
 
 /* backend/emit_tail.c: <prefix>_tail.c, and the tail's API appended to
  * <prefix>.h (which tb_emit_model wrote first). */

@@ -283,8 +283,10 @@ static int parse_args(int argc, char **argv, options *o) {
     if ((o->calib_method || o->int8_io) && !o->quantize)
         return usage_error("%s needs --quantize int8", o->int8_io ? "--int8-io" : "--calib-method");
     if (!o->passes) o->passes = default_pipeline(o);
-    if (o->quantize) {
-        /* After the float passes: calibration sees the fused, folded graph. */
+    if (o->int8_io && o->train_tail) return usage_error("%s", "--int8-io and --train-tail: the tail API takes float input");
+    if (o->quantize && !o->train_tail) {
+        /* After the float passes: calibration sees the fused, folded graph.
+         * (With --train-tail, main() runs it where the tail begins.) */
         static char buf[1024];
         if ((size_t)snprintf(buf, sizeof buf, "%s%squantize", o->passes, *o->passes ? "," : "") >= sizeof buf)
             return usage_error("%s", "--passes is too long");
@@ -325,6 +327,49 @@ static int write_ir(const char *path, tb_graph *g, tb_error *err) {
     return bad ? tb_error_set(err, "error writing '%s'", path) : 0;
 }
 
+/* Quantizes the feature extractor only: stop=psi keeps psi's readers float. */
+static int quantize_until(tb_graph *g, const tb_pass_context *ctx, const char *psi, tb_error *err) {
+    char kv[1024];
+    if ((size_t)snprintf(kv, sizeof kv, "stop=%s", psi) >= sizeof kv) return tb_error_set(err, "feature tensor name too long");
+    tb_pass_context q = *ctx;
+    if (tb_pass_add_option(&q, kv)) return tb_error_set(err, "too many pass options");
+    return tb_run_pipeline(g, "quantize", &q, err);
+}
+
+/* Load -> passes -> plan, or with --train-tail split off the tail and plan
+ * the feature extractor. With --quantize too, the split is chosen on the
+ * float graph first (a silent run: its arena and feature entries are never
+ * smaller than int8 ones), then the model is compiled again with the
+ * extractor quantized up to that feature vector and the split forced there. */
+static tb_graph *compile(const options *o, tb_pass_context *ctx, tb_plan *plan, tb_tail *tail, tb_error *err) {
+    tb_tail_options to = o->tail;
+    char psi[1024] = "";
+    if (o->train_tail && o->quantize) {
+        tb_graph *f = tb_driver_load(o->input, err);
+        tb_pass_context quiet = *ctx;
+        quiet.report = NULL, quiet.print_after = NULL;
+        int bad = !f || tb_run_pipeline(f, o->passes, &quiet, err) || tb_tail_split(f, &to, tail, plan, NULL, err);
+        if (!bad) {
+            snprintf(psi, sizeof psi, "%s", tail->feature);
+            tb_plan_free(plan);
+        }
+        tb_tail_free(tail);
+        tb_graph_free(f);
+        if (bad) return NULL;
+        to.split = psi;
+    }
+    tb_graph *g = tb_driver_load(o->input, err);
+    if (!g) return NULL;
+    if (tb_run_pipeline(g, o->passes, ctx, err) || (*psi && quantize_until(g, ctx, psi, err)) ||
+        (o->emit_ir && write_ir(o->emit_ir, g, err)) ||
+        (o->train_tail ? tb_tail_split(g, &to, tail, plan, ctx->report, err) : tb_plan_graph(g, plan, err))) {
+        tb_tail_free(tail);
+        tb_graph_free(g);
+        return NULL;
+    }
+    return g;
+}
+
 int main(int argc, char **argv) {
     options o;
     int rc = parse_args(argc, argv, &o);
@@ -332,8 +377,6 @@ int main(int argc, char **argv) {
     rc = 0;
 
     tb_error err = {{0}};
-    tb_graph *g = tb_driver_load(o.input, &err);
-    if (!g) return fail(o.input, &err);
     tb_pass_context ctx = o.ctx;
     ctx.report = o.report ? stdout : NULL;
     ctx.print_after = o.print_after;
@@ -346,12 +389,8 @@ int main(int argc, char **argv) {
     char tmp[4096];
     /* --train-tail cuts the graph at psi: what is planned and emitted as
      * <prefix>_run is the feature extractor. */
-    if (tb_run_pipeline(g, o.passes, &ctx, &err) || (o.emit_ir && write_ir(o.emit_ir, g, &err)) ||
-        (o.train_tail ? tb_tail_split(g, &o.tail, &tail, &plan, ctx.report, &err) : tb_plan_graph(g, &plan, &err))) {
-        tb_tail_free(&tail);
-        tb_graph_free(g);
-        return fail(o.input, &err);
-    }
+    tb_graph *g = compile(&o, &ctx, &plan, &tail, &err);
+    if (!g) return fail(o.input, &err);
     if (check_limits(&o, &plan, &err)) { /* refused: nothing is written */
         tb_plan_free(&plan);
         tb_tail_free(&tail);
