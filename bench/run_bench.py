@@ -519,7 +519,7 @@ def plot(entries, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     entries = [e for e in entries if "error" not in e]
-    engines = (("tyboxc", "tyboxc (portable C, -O3 -march=native)"),
+    engines = (("tyboxc", "tyboxc (C99 + AVX-512 micro-kernel, -O3 -march=native)"),
                ("ort", "ONNX Runtime %s" % (entries[0]["ort"].get("version", "")
                                             if entries else "")),
                ("torch", "PyTorch %s eager" % (entries[0]["torch"].get("version", "")

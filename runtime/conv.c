@@ -1,15 +1,82 @@
 /* conv.c - tb_conv_f32: 1-D/2-D grouped convolution (NCHW, depthwise when
- * group == c_in) with bias and a fused clamp. A 1x1 stride-1 unpadded conv
- * runs as a per-group GEMM over the whole H*W plane.
+ * group == c_in) with bias and a fused clamp.
+ *
+ * Depthwise convs (one input and one output channel per group) run the
+ * direct kernel of conv_depthwise.c. Every other group is one GEMM
+ * (gemm_pack.c): y_g[cog, out_plane] = w_g[cog, cig*k_h*k_w] x_g', where
+ * x_g' is x_g itself for a 1x1 stride-1 unpadded conv and otherwise its
+ * im2col matrix, never stored whole: the GEMM asks for it a panel of at most
+ * TB_GEMM_KC rows at a time and pack_im2col builds that panel.
  */
 #include "tb_runtime.h"
 
-static void clamp_plane(float *y, int64_t cnt, float lo, float hi)
+typedef struct {
+    const tb_conv_params *p;
+    const float *x; /* the group's first input channel */
+} im2col_ctx;
+
+/* panel[kk * ldp + t] = x at the input position that output position j0 + t
+ * reads for the row k0 + kk = (ic * k_h + kh) * k_w + kw, 0 in the padding. */
+static void pack_im2col(const void *vctx, int32_t k0, int32_t kc, int32_t j0, int32_t nr,
+                        float *panel, int32_t ldp)
 {
-    int64_t i;
-    for (i = 0; i < cnt; i++) {
-        float v = y[i];
-        y[i] = v < lo ? lo : (v > hi ? hi : v);
+    const im2col_ctx *ctx = (const im2col_ctx *)vctx;
+    const tb_conv_params *p = ctx->p;
+    const int64_t in_plane = (int64_t)p->h_in * p->w_in;
+    const int32_t ksize = p->k_h * p->k_w;
+    /* the output positions j0 .. j0 + nr (nr <= 32) as runs along output rows */
+    int32_t run_oh[32], run_ow[32], run_len[32], n_runs = 0, t = 0;
+    int32_t kk;
+    while (t < nr && n_runs < 32) {
+        const int32_t pos = j0 + t;
+        const int32_t ow = pos % p->w_out;
+        int32_t len = p->w_out - ow;
+        if (len > nr - t)
+            len = nr - t;
+        run_oh[n_runs] = pos / p->w_out;
+        run_ow[n_runs] = ow;
+        run_len[n_runs++] = len;
+        t += len;
+    }
+    for (kk = 0; kk < kc; kk++) {
+        const int32_t k = k0 + kk;
+        const int32_t ic = k / ksize, kh = (k % ksize) / p->k_w, kw = k % p->k_w;
+        const float *xc = ctx->x + ic * in_plane;
+        float *restrict dst = panel + (int64_t)kk * ldp;
+        int32_t r, u;
+        for (r = 0, t = 0; r < n_runs; t += run_len[r], r++) {
+            const int32_t ih = run_oh[r] * p->stride_h - p->pad_top + kh * p->dil_h;
+            const int32_t iw0 = run_ow[r] * p->stride_w - p->pad_left + kw * p->dil_w;
+            int32_t lo, hi;
+            float *restrict d = dst + t;
+            if (ih < 0 || ih >= p->h_in) {
+                for (u = 0; u < run_len[r]; u++)
+                    d[u] = 0.0f;
+                continue;
+            }
+            tb_index_span(iw0, p->stride_w, run_len[r], p->w_in, &lo, &hi);
+            /* lo may pass the run when it lies in the left padding */
+            if (lo > run_len[r])
+                lo = run_len[r];
+            if (hi < lo)
+                hi = lo;
+            for (u = 0; u < lo; u++)
+                d[u] = 0.0f;
+            if (hi > lo) {
+                /* start at the first valid column: no pointer outside the input */
+                const float *restrict xr = xc + (int64_t)ih * p->w_in + iw0 + (int64_t)lo * p->stride_w;
+                if (p->stride_w == 1)
+                    for (u = lo; u < hi; u++)
+                        d[u] = xr[u - lo];
+                else
+                    for (u = lo; u < hi; u++)
+                        d[u] = xr[(int64_t)(u - lo) * p->stride_w];
+            }
+            for (u = hi; u < run_len[r]; u++)
+                d[u] = 0.0f;
+        }
+        for (u = nr; u < ldp; u++)
+            dst[u] = 0.0f;
     }
 }
 
@@ -20,70 +87,37 @@ void tb_conv_f32(const tb_conv_params *p, const float *x, const float *w,
     const int32_t cog = p->c_out / p->group;  /* output channels per group */
     const int64_t in_plane = (int64_t)p->h_in * p->w_in;
     const int64_t out_plane = (int64_t)p->h_out * p->w_out;
-    const int64_t ksize = (int64_t)p->k_h * p->k_w;
+    const int32_t ksize = p->k_h * p->k_w;
     const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 &&
                           p->stride_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
                           p->h_out == p->h_in && p->w_out == p->w_in;
-    int32_t n, g, oc, ic, kh, kw, oh;
+    int32_t n, g;
 
+    if (cig == 1 && cog == 1) {
+        tb_conv_depthwise_f32(p, x, w, b, y);
+        return;
+    }
     for (n = 0; n < p->n; n++) {
         for (g = 0; g < p->group; g++) {
-            const float *xg = x + ((int64_t)n * p->c_in + (int64_t)g * cig) * in_plane;
-            for (oc = g * cog; oc < (g + 1) * cog; oc++) {
-                float *yp = y + ((int64_t)n * p->c_out + oc) * out_plane;
-                const float *wo = w + (int64_t)oc * cig * ksize;
-                const float bias = b ? b[oc] : 0.0f;
-                int64_t i;
-                for (i = 0; i < out_plane; i++)
-                    yp[i] = bias;
-
-                if (pointwise) {
-                    /* y[oc, :] += w[oc, ic] * x[ic, :] over the flat plane */
-                    for (ic = 0; ic < cig; ic++) {
-                        const float wv = wo[ic];
-                        const float *xp = xg + (int64_t)ic * in_plane;
-                        for (i = 0; i < out_plane; i++)
-                            yp[i] += wv * xp[i];
-                    }
-                } else {
-                    for (ic = 0; ic < cig; ic++) {
-                        const float *xp = xg + (int64_t)ic * in_plane;
-                        const float *wk = wo + (int64_t)ic * ksize;
-                        for (kh = 0; kh < p->k_h; kh++) {
-                            /* output rows whose input row for this kh is real */
-                            int32_t oh_lo, oh_hi;
-                            tb_index_span(kh * p->dil_h - p->pad_top, p->stride_h, p->h_out,
-                                 p->h_in, &oh_lo, &oh_hi);
-                            for (kw = 0; kw < p->k_w; kw++) {
-                                const float wv = wk[kh * p->k_w + kw];
-                                const int32_t iw0 = kw * p->dil_w - p->pad_left;
-                                int32_t ow_lo, ow_hi;
-                                tb_index_span(iw0, p->stride_w, p->w_out, p->w_in, &ow_lo, &ow_hi);
-                                if (ow_lo >= ow_hi)
-                                    continue;
-                                for (oh = oh_lo; oh < oh_hi; oh++) {
-                                    const int32_t ih = oh * p->stride_h + kh * p->dil_h - p->pad_top;
-                                    /* start at the first valid column so no pointer
-                                     * is ever formed outside the input */
-                                    const float *xr = xp + ((int64_t)ih * p->w_in + iw0 +
-                                                             (int64_t)ow_lo * p->stride_w);
-                                    float *yr = yp + (int64_t)oh * p->w_out + ow_lo;
-                                    const int32_t cnt = ow_hi - ow_lo;
-                                    int32_t j;
-                                    if (p->stride_w == 1) {
-                                        for (j = 0; j < cnt; j++)
-                                            yr[j] += wv * xr[j];
-                                    } else {
-                                        for (j = 0; j < cnt; j++)
-                                            yr[j] += wv * xr[(int64_t)j * p->stride_w];
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-                clamp_plane(yp, out_plane, p->act_min, p->act_max);
-            }
+            im2col_ctx ctx;
+            tb_gemm_core gc;
+            ctx.p = p;
+            ctx.x = x + ((int64_t)n * p->c_in + (int64_t)g * cig) * in_plane;
+            gc.m = cog;
+            gc.n = (int32_t)out_plane;
+            gc.k = cig * ksize;
+            gc.a = w + (int64_t)g * cog * cig * ksize;
+            gc.lda = cig * ksize;
+            gc.b = pointwise ? ctx.x : 0;
+            gc.ldb = (int32_t)in_plane;
+            gc.pack = pack_im2col;
+            gc.ctx = &ctx;
+            gc.bias = b ? b + (int64_t)g * cog : 0;
+            gc.y = y + ((int64_t)n * p->c_out + (int64_t)g * cog) * out_plane;
+            gc.ldy = (int32_t)out_plane;
+            gc.act_min = p->act_min;
+            gc.act_max = p->act_max;
+            tb_gemm_core_f32(&gc);
         }
     }
 }

@@ -341,6 +341,9 @@ typedef TB_RT_STRUCT(TB_RNN_PARAMS) tb_rnn_params;
 
 /* ---- kernels ---- */
 void tb_conv_f32(const tb_conv_params *p, const float *x, const float *w, const float *b, float *y);
+/* tb_conv_f32 for group == c_in == c_out (one channel per group); conv_depthwise.c */
+void tb_conv_depthwise_f32(const tb_conv_params *p, const float *x, const float *w, const float *b,
+                           float *y);
 void tb_gemm_f32(const tb_gemm_params *p, const float *a, const float *b, const float *c, float *y);
 void tb_matmul_f32(const tb_matmul_params *p, const float *a, const float *b, float *y);
 void tb_binary_f32(const tb_binary_params *p, const float *a, const float *b, float *y);
@@ -432,6 +435,24 @@ static inline int32_t tb_requantize(int32_t acc, int32_t multiplier, int32_t shi
     }
     return tb_rounding_shift(tb_srdhm(acc, multiplier), -shift);
 }
+
+/* The blocked GEMM under the conv, gemm and matmul kernels (gemm_pack.c):
+ * y[i * ldy + j] = clamp(bias[i] + sum_k a[i * lda + k] * B(k, j), act_min, act_max)
+ * for i < m, j < n (bias may be NULL). B(k, j) is b[k * ldb + j] when b is not
+ * NULL; otherwise pack(ctx, k0, kc, j0, nr, panel, ldp) must write
+ * panel[kk * ldp + t] = B(k0 + kk, j0 + t) for kk < kc, t < nr and 0 for
+ * nr <= t < ldp. */
+typedef void tb_gemm_pack_fn(const void *ctx, int32_t k0, int32_t kc, int32_t j0, int32_t nr,
+                             float *panel, int32_t ldp);
+typedef struct {
+    int32_t m, n, k, lda, ldb, ldy;
+    const float *a, *b, *bias;
+    tb_gemm_pack_fn *pack;
+    const void *ctx;
+    float *y;
+    float act_min, act_max;
+} tb_gemm_core;
+void tb_gemm_core_f32(const tb_gemm_core *g);
 
 /* Shared by the window kernels: the indices t in [0, cnt) with
  * 0 <= base + t * step < len (step > 0), as [*lo, *hi), empty if *lo >= *hi. */

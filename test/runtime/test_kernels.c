@@ -253,6 +253,60 @@ static void test_conv(void)
     }
 }
 
+/* The blocked GEMM behind conv (gemm_pack.c): channel counts that are not
+ * multiples of its 6-row tiles, output planes that are not multiples of its
+ * 16/32-column tiles (1, 3, 7, 17, 33 ...), and c_in * k_h * k_w above its
+ * 256-row panels, so several k blocks add up into the output. */
+static void test_conv_blocked(void)
+{
+    const float INF = INFINITY;
+    static const int sizes[] = {1, 3, 7, 17, 33};
+    int i, t;
+    /*        n  ci  h   w  co kh kw sh sw dh dw pt pl pb pr  g bias  lo    hi */
+    conv_case(1, 33, 17, 17, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -INF, INF); /* 3 k blocks */
+    conv_case(1, 64, 9, 11, 13, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0.0f, 6.0f); /* stride 2, relu6 */
+    conv_case(1, 300, 7, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, -INF, INF);   /* 1x1, 2 k blocks */
+    conv_case(1, 17, 33, 33, 19, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0.0f, INF);  /* 1x1, 35 n tiles */
+    conv_case(1, 3, 35, 33, 8, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1, 1, -INF, INF);   /* ResNet stem shape */
+    conv_case(1, 16, 13, 15, 12, 3, 3, 1, 1, 2, 3, 2, 3, 2, 3, 1, 1, -INF, INF); /* dilations */
+    conv_case(2, 24, 9, 9, 18, 3, 3, 1, 2, 1, 1, 0, 2, 1, 0, 3, 1, -0.2f, 0.3f); /* groups of 8 -> 6 */
+    conv_case(1, 40, 5, 40, 6, 5, 1, 1, 3, 1, 1, 2, 0, 2, 0, 1, 1, -INF, INF);   /* 5x1, w stride 3 */
+    conv_case(1, 7, 1, 70, 9, 1, 5, 1, 1, 1, 2, 0, 4, 0, 4, 1, 1, -INF, INF);    /* 1-D, rows of 70 */
+    for (i = 0; i < 5; i++)
+        for (t = 0; t < 5; t++) {
+            int c = sizes[i] % 20 + 2, hw = sizes[t]; /* 33 channels only on small planes */
+            conv_case(1, c, hw, hw, sizes[(i + t) % 5] % 20 + 1, 3, 3, 1 + t % 2, 1 + t % 2, 1, 1,
+                      1, 1, 1, 1, 1, (i + t) % 2, -INF, INF);
+            conv_case(1, c, hw, hw + 2, sizes[i] % 20 + 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, -INF, INF);
+        }
+}
+
+/* The direct depthwise kernel (conv_depthwise.c): 3x3 stride 1 and 2 over
+ * odd planes (the fused one-pass rows, the border columns, planes too small
+ * for an interior), pads 0 to 2, other kernel sizes and dilations. */
+static void test_conv_depthwise(void)
+{
+    const float INF = INFINITY;
+    static const int sizes[] = {1, 2, 3, 7, 17, 33};
+    int i, s, pad;
+    for (i = 0; i < 6; i++)
+        for (s = 1; s <= 2; s++)
+            for (pad = 0; pad <= 2; pad++) {
+                int h = sizes[i] + (pad == 0 ? 2 : 0), w = sizes[(i + s + pad) % 6] + (pad == 0 ? 2 : 0);
+                if (w < 3 - 2 * pad)
+                    w = 3;
+                conv_case(1, 5, h, w, 5, 3, 3, s, s, 1, 1, pad, pad, pad, pad, 5, (i + pad) % 2,
+                          pad == 1 ? 0.0f : -INF, pad == 1 ? 6.0f : INF);
+            }
+    /*        n  ci  h   w  co kh kw sh sw dh dw pt pl pb pr  g bias  lo    hi */
+    conv_case(2, 8, 9, 40, 8, 3, 3, 2, 1, 1, 1, 1, 0, 0, 1, 8, 1, -INF, INF);  /* asymmetric pads */
+    conv_case(1, 6, 12, 13, 6, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 6, 1, -INF, INF); /* dilation 2 */
+    conv_case(1, 4, 11, 11, 4, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, 4, 1, -INF, INF); /* 5x5 stride 2 */
+    conv_case(1, 3, 10, 9, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 3, 1, -INF, INF);  /* stride 3 */
+    conv_case(1, 2, 6, 33, 2, 1, 7, 1, 1, 1, 1, 0, 3, 0, 3, 2, 0, -INF, INF);  /* 1x7 */
+    conv_case(1, 3, 4, 4, 3, 3, 3, 1, 1, 1, 1, 3, 3, 3, 3, 3, 1, -INF, INF);   /* pads wider than the window */
+}
+
 /* ---- gemm / matmul ---- */
 
 static int g_gemm_id;
@@ -305,6 +359,14 @@ static void test_gemm(void)
     gemm_case(1, 10, 16, 0, 1, 1.0f, 1.0f, 2, 0.0f, INF);  /* FC layer with relu */
     gemm_case(3, 4, 1, 1, 0, 2.0f, 1.0f, 1, -0.2f, 0.3f); /* k = 1, tight clamp */
     gemm_case(4, 1, 5, 1, 1, 1.0f, 0.0f, 4, -INF, INF);   /* n = 1, beta 0 */
+    /* the blocked path (m >= 4, A not transposed): odd tiles, k above 256 */
+    for (tb = 0; tb < 2; tb++) {
+        gemm_case(7, 33, 17, 0, tb, 1.0f, 1.0f, 2, -INF, INF);
+        gemm_case(17, 3, 300, 0, tb, 0.5f, -1.0f, 1, -0.5f, 0.5f);
+        gemm_case(33, 65, 9, 0, tb, 1.0f, 1.0f, 3, 0.0f, INF);
+        gemm_case(4, 1, 1, 0, tb, 2.0f, 0.0f, 0, -INF, INF);
+        gemm_case(1, 40, 520, 0, tb, 1.0f, 1.0f, 2, -INF, INF); /* FC: dot products in lanes */
+    }
     for (t = 0; t < 20; t++)
         gemm_case(irand(1, 9), irand(1, 9), irand(1, 9), irand(0, 1), irand(0, 1),
                   frand() * 2, frand() * 2, irand(0, 4), t % 2 ? -INF : -0.5f, t % 2 ? INF : 0.5f);
@@ -378,6 +440,9 @@ static void test_matmul(void)
     matmul_case(4, 1, 2, 1, a4, b4);
     matmul_case(2, 2, 3, 3, a5, b5);
     matmul_case(1, 1, 7, 2, a2, b2);
+    matmul_case(7, 33, 17, 0, a1, b1);   /* the blocked path: odd tiles */
+    matmul_case(13, 17, 300, 1, a3, b3); /* k above 256, batch of 4 */
+    matmul_case(6, 32, 1, 2, a2, b2);    /* whole tiles, k = 1 */
 }
 
 /* ---- binary ---- */
@@ -2306,6 +2371,8 @@ static void test_contract(void)
 int main(void)
 {
     test_conv();
+    test_conv_blocked();
+    test_conv_depthwise();
     test_gemm();
     test_matmul();
     test_binary();
