@@ -14,7 +14,11 @@
 
 typedef int lower_fn(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err);
 
-static tb_call *add_call(tb_lowered *L, tb_kernel k) {
+#define add_call tb_lower_add_call
+#define set_args tb_lower_set_args
+#define prod tb_lower_prod
+
+tb_call *tb_lower_add_call(tb_lowered *L, tb_kernel k) {
     TB_ASSERT(L->n_calls < TB_LOWER_MAX_CALLS);
     tb_call *c = &L->calls[L->n_calls++];
     memset(c, 0, sizeof *c);
@@ -22,7 +26,7 @@ static tb_call *add_call(tb_lowered *L, tb_kernel k) {
     return c;
 }
 
-static void set_args(tb_call *c, int n, const int *ids) {
+void tb_lower_set_args(tb_call *c, int n, const int *ids) {
     c->n_args = n;
     for (int i = 0; i < n; i++) c->args[i] = ids[i];
 }
@@ -31,7 +35,7 @@ static tb_value *in_val(tb_graph *g, tb_node *n, int i) { return &g->values[n->i
 static tb_value *out_val(tb_graph *g, tb_node *n, int i) { return &g->values[n->outputs[i]]; }
 static int input_or_none(tb_node *n, int i) { return i < n->n_inputs ? n->inputs[i] : -1; }
 
-static int32_t prod(const int64_t *d, int from, int to) {
+int32_t tb_lower_prod(const int64_t *d, int from, int to) {
     int64_t p = 1;
     for (int i = from; i < to; i++) p *= d[i];
     return (int32_t)p;

@@ -50,6 +50,12 @@ typedef struct {
 } tb_lowered;
 
 int tb_lower_node(tb_graph *g, int node, tb_lowered *out, tb_error *err);
+
+/* For the lowering files (lower.c, lower_quant.c): append a zeroed call of
+ * kernel k; set a call's value ids; the product of dims [from, to). */
+tb_call *tb_lower_add_call(tb_lowered *L, tb_kernel k);
+void tb_lower_set_args(tb_call *c, int n, const int *ids);
+int32_t tb_lower_prod(const int64_t *d, int from, int to);
 const char *tb_kernel_function(tb_kernel k);   /* "tb_conv_f32" */
 const char *tb_kernel_params_type(tb_kernel k); /* "tb_conv_params" */
 /* Prints the params of a call as a C99 designated initialiser: {.n = 1, ...} */

@@ -27,24 +27,10 @@ static tb_value *in_val(tb_graph *g, tb_node *n, int i) {
 }
 static int input_or_none(tb_node *n, int i) { return i >= 0 && i < n->n_inputs ? n->inputs[i] : -1; }
 
-static tb_call *add_call(tb_lowered *L, tb_kernel k) {
-    TB_ASSERT(L->n_calls < TB_LOWER_MAX_CALLS);
-    tb_call *c = &L->calls[L->n_calls++];
-    memset(c, 0, sizeof *c);
-    c->kernel = k;
-    return c;
-}
-
-static void set_args(tb_call *c, int n, const int *ids) {
-    c->n_args = n;
-    for (int i = 0; i < n; i++) c->args[i] = ids[i];
-}
-
-static int32_t prod(const int64_t *d, int from, int to) {
-    int64_t p = 1;
-    for (int i = from; i < to; i++) p *= d[i];
-    return (int32_t)p;
-}
+/* add_call, set_args and prod are lower.c's (lower.h). */
+#define add_call tb_lower_add_call
+#define set_args tb_lower_set_args
+#define prod tb_lower_prod
 
 /* ---- constant operands -------------------------------------------------- */
 
