@@ -337,10 +337,11 @@ static int quantize_until(tb_graph *g, const tb_pass_context *ctx, const char *p
 }
 
 /* Load -> passes -> plan, or with --train-tail split off the tail and plan
- * the feature extractor. With --quantize too, the split is chosen on the
- * float graph first (a silent run: its arena and feature entries are never
- * smaller than int8 ones), then the model is compiled again with the
- * extractor quantized up to that feature vector and the split forced there. */
+ * the feature extractor. With --quantize too, a first silent run quantizes
+ * up to the feature vector of the longest possible tail and chooses the
+ * split there (the dense layers it freezes are still float, so its arena and
+ * feature entries are never smaller than the final ones); then the model is
+ * compiled again, quantized up to the chosen feature vector, split there. */
 static tb_graph *compile(const options *o, tb_pass_context *ctx, tb_plan *plan, tb_tail *tail, tb_error *err) {
     tb_tail_options to = o->tail;
     char psi[1024] = "";
@@ -348,7 +349,12 @@ static tb_graph *compile(const options *o, tb_pass_context *ctx, tb_plan *plan, 
         tb_graph *f = tb_driver_load(o->input, err);
         tb_pass_context quiet = *ctx;
         quiet.report = NULL, quiet.print_after = NULL;
-        int bad = !f || tb_run_pipeline(f, o->passes, &quiet, err) || tb_tail_split(f, &to, tail, plan, NULL, err);
+        const char *longest = NULL;
+        int bad = !f || tb_run_pipeline(f, o->passes, &quiet, err);
+        if (!bad && !(longest = tb_tail_longest_feature(f)))
+            bad = tb_error_set(err, "--train-tail: the model does not end in a dense layer (Gemm, or MatMul + Add, "
+                                    "on a [1, N] input, with constant weights): nothing to train");
+        bad = bad || quantize_until(f, &quiet, longest, err) || tb_tail_split(f, &to, tail, plan, NULL, err);
         if (!bad) {
             snprintf(psi, sizeof psi, "%s", tail->feature);
             tb_plan_free(plan);

@@ -2,7 +2,9 @@
 # The out-of-tree pass example against an installed tyboxc: installs BUILD to
 # a temporary prefix, configures and builds docs/examples/custom_pass against
 # it in a fresh folder (find_package(tyboxc) must find that prefix), and runs
-# the example's lit tests. Any failing step fails the test.
+# the example's lit tests. Any failing step fails the test. The example is
+# compiled with $TYBOXC_TEST_CFLAGS, as generated code is: a sanitized
+# library needs the sanitizer runtime at link time.
 #
 #   run_custom_pass.sh BUILD SOURCE PYTHON LIT_PY LLVM_TOOLS_DIR C_COMPILER
 set -eu
@@ -22,7 +24,8 @@ cmake --install "$build" --prefix "$tmp/prefix" >"$tmp/install.log" || { cat "$t
 
 step "configure the example against the prefix"
 cmake -S "$source/docs/examples/custom_pass" -B "$tmp/build" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
-    -DCMAKE_C_COMPILER="$cc" -DLLVM_TOOLS_DIR="$llvm_tools" >"$tmp/configure.log" ||
+    -DCMAKE_C_COMPILER="$cc" -DLLVM_TOOLS_DIR="$llvm_tools" -DCMAKE_C_FLAGS="${TYBOXC_TEST_CFLAGS:-}" \
+    >"$tmp/configure.log" ||
     { cat "$tmp/configure.log"; exit 1; }
 # Another tyboxc (one installed in /usr/local, say) must not stand in for this one.
 found=$(sed -n 's/^tyboxc_DIR:PATH=//p' "$tmp/build/CMakeCache.txt")
