@@ -9,6 +9,8 @@
  * derived constant of the node's output (tb_graph_derived_const):
  *   "<y>.rq"   int32 [channels][2]: requantization {multiplier, shift}
  *   "<y>.lut"  uint8 [256]: QLinearSigmoid's table
+ *   "<y>.fold" int32 [c_out]: QLinearConv's bias with the x zero point folded
+ *              in, for tb_qconv's int8 fast path (fold_x_zero)
  * A real multiplier M = f * 2^e (frexp, f in [0.5, 1)) becomes m =
  * round(f * 2^31) (2^31 rounds to 2^30 with e + 1) and shift = e; shifts
  * outside [-31, 30] are an error. A fused Relu / Clip (clip_min / clip_max)
@@ -160,6 +162,31 @@ int tb_lower_dequantizelinear(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *
 
 /* ---- convolution ---------------------------------------------------------- */
 
+/* The int8 fast path of tb_qconv (see TB_QCONV_PARAMS), when x and w are
+ * int8, w_zero is 0, the weights (and bias) are constants and the window
+ * fits the kernel's buffer: *bias becomes "<y>.fold", int32 [c_out] =
+ * bias[oc] - (x_zero + 128) * sum w[oc], if every entry leaves room in int32
+ * for the kernel's sums of (x + 128) * w (|.| <= kk * 255 * 128). Returns 1
+ * when it applies. */
+static int fold_x_zero(tb_graph *g, tb_node *n, const tb_qconv_params *p, const tb_value *w, const tb_value *b,
+                       int *bias) {
+    int64_t kk = (int64_t)(p->c_in / p->group) * p->k_h * p->k_w;
+    if (p->x_dtype != 3 || p->w_dtype != 3 || p->w_zero != 0 || p->y_dtype == 6 || !w->data ||
+        kk > TB_QCONV_FOLD_MAX_K || p->c_out > MAX_CHANNELS || (b && (!b->data || b->dtype != TB_I32)))
+        return 0;
+    int32_t *fold = tb_alloc(g->pool, (size_t)p->c_out * sizeof *fold);
+    for (int32_t oc = 0; oc < p->c_out; oc++) {
+        const int8_t *wo = (const int8_t *)w->data + oc * kk;
+        int64_t sum = 0;
+        for (int64_t k = 0; k < kk; k++) sum += wo[k];
+        int64_t v = (b ? ((const int32_t *)b->data)[oc] : 0) - ((int64_t)p->x_zero + 128) * sum;
+        if (v < INT32_MIN + kk * 255 * 128 || v > INT32_MAX - kk * 255 * 128) return 0;
+        fold[oc] = (int32_t)v;
+    }
+    *bias = tb_graph_derived_const(g, n->outputs[0], "fold", TB_I32, 1, (int64_t[]){p->c_out}, fold);
+    return 1;
+}
+
 /* xi/wi/bi: x, w, bias inputs; the zero points at xzi/wzi; scales (QLinearConv
  * only) at xsi, wsi, ysi with y's zero point at yzi; -1 when absent. */
 static int conv(tb_graph *g, tb_node *n, tb_lowered *L, int xi, int xzi, int wi, int wzi, int bi, int xsi, int wsi,
@@ -191,7 +218,9 @@ static int conv(tb_graph *g, tb_node *n, tb_lowered *L, int xi, int xzi, int wi,
         p->per_channel = nw > 1;
         act_range(n, y->dtype, ys[0], p->y_zero, &p->act_min, &p->act_max);
     }
-    set_args(c, 5, (int[]){n->inputs[xi], n->inputs[wi], input_or_none(n, bi), rq, n->outputs[0]});
+    int bias = input_or_none(n, bi);
+    if (ysi >= 0 && fold_x_zero(g, n, p, w, in_val(g, n, bi), &bias)) p->folded = 1;
+    set_args(c, 5, (int[]){n->inputs[xi], n->inputs[wi], bias, rq, n->outputs[0]});
     return 0;
 }
 

@@ -7,6 +7,15 @@
  * stack, walking the operands in memory order; each of the four element-type
  * pairs (x, w) gets its own copy of the loops so the inner loop has no
  * type dispatch.
+ *
+ * The folded int8 path (p->folded, see TB_QCONV_PARAMS) is the fast one:
+ * the x zero point is already in the bias, so every output is a plain dot
+ * product of unsigned (x + 128) bytes with signed weight bytes, which gcc
+ * -O3 vectorises (vpdpbusd with AVX-VNNI, widening multiply-adds without);
+ * depthwise convs on that path take a direct loop over staged int16 rows.
+ * int8 products with b_zero 0 and b read along k (QGemm's classifier
+ * weights) take int16 dot products. Stack: up to TB_QCONV_FOLD_MAX_K bytes
+ * of packed windows (folded path), 4 KiB (int8 products), 5 KiB (depthwise).
  */
 #include "tb_runtime.h"
 
@@ -103,10 +112,371 @@ DEFINE_QCONV(qconv_u8_u8, uint8_t, uint8_t)
 DEFINE_QCONV(qconv_u8_i8, uint8_t, int8_t)
 DEFINE_QCONV(qconv_i8_u8, int8_t, uint8_t)
 
+/* tb_requantize for a multiplier in [2^30, 2^31) (as lowering makes them:
+ * the INT32_MIN * INT32_MIN case cannot occur) with the shift split into
+ * left = max(shift, 0) and right = max(-shift, 0), and no branch on the
+ * data, so that loops over it vectorise. */
+static int32_t requantize_split(int32_t acc, int32_t m, int64_t left_mul, int32_t right)
+{
+    const int64_t a = (int64_t)acc * left_mul;
+    const int64_t sat = a > INT32_MAX ? INT32_MAX : (a < INT32_MIN ? INT32_MIN : a);
+    const int64_t ab = sat * m;
+    const int64_t nudge = ab >= 0 ? (INT64_C(1) << 30) : 1 - (INT64_C(1) << 30);
+    const int32_t h = (int32_t)((ab + nudge) / (INT64_C(1) << 31));
+    const int32_t mask = (int32_t)((UINT32_C(1) << right) - 1u);
+    const int32_t threshold = (mask >> 1) + (h < 0 ? 1 : 0);
+    return (h >> right) + ((h & mask) > threshold ? 1 : 0);
+}
+
+/* y[yo + j] = clamp(y_zero + requantize(b + acc[j])) for j < cnt, int8 or
+ * uint8 y: one loop per type so that it vectorises. */
+static void store_row(const tb_qconv_params *p, void *y, int64_t yo, const int32_t *acc, int32_t cnt, int32_t b,
+                      const int32_t *rq)
+{
+    const int32_t m = rq[0], right = rq[1] < 0 ? -rq[1] : 0, yz = p->y_zero, lo = p->act_min, hi = p->act_max;
+    const int64_t left_mul = (int64_t)1 << (rq[1] > 0 ? rq[1] : 0);
+    int32_t j;
+    if (p->y_dtype == DT_U8) {
+        uint8_t *yp = (uint8_t *)y + yo;
+        for (j = 0; j < cnt; j++) {
+            int32_t v = yz + requantize_split(b + acc[j], m, left_mul, right);
+            yp[j] = (uint8_t)(v < lo ? lo : (v > hi ? hi : v));
+        }
+    } else {
+        int8_t *yp = (int8_t *)y + yo;
+        for (j = 0; j < cnt; j++) {
+            int32_t v = yz + requantize_split(b + acc[j], m, left_mul, right);
+            yp[j] = (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+        }
+    }
+}
+
+/* ---- the folded int8 path ----
+ * Output pixels go in tiles of up to FOLD_TILE: the tile's windows are packed
+ * as rows of kk = c_in / group * k_h * k_w bytes in the weights' [ic][kh][kw]
+ * order (x + 128; padding x_zero + 128), each row zero-filled to a stride kp
+ * that is a multiple of 16; then four output channels by two pixels at a
+ * time are dot products of weight rows with packed rows, so that each loaded
+ * byte serves several products. The dot loops run over multiples of 16
+ * bytes only (the compiler's scalar remainder loops are slow): a weight
+ * row's last kk % 16 bytes go through a zero-filled copy. */
+#define FOLD_TILE 32
+#define FOLD_CHUNK 16
+
+static int is_pointwise(const tb_qconv_params *p)
+{
+    return p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
+           p->pad_left == 0 && p->h_out == p->h_in && p->w_out == p->w_in;
+}
+
+/* Rows t in [0, cnt) of buf (stride kp): the windows of output pixels pix0 + t. */
+static void pack_windows(const tb_qconv_params *p, const int8_t *xg, int32_t cig, int32_t pix0, int32_t cnt,
+                         int32_t kk, int32_t kp, uint8_t *buf)
+{
+    const int64_t in_plane = (int64_t)p->h_in * p->w_in;
+    const uint8_t pad = (uint8_t)(p->x_zero + 128);
+    int32_t t, ic, kh, kw, k;
+    for (t = 0; t < cnt; t++)
+        for (k = kk; k < kp; k++)
+            buf[(int64_t)t * kp + k] = 0;
+    if (is_pointwise(p)) { /* a transpose of [cig][cnt] */
+        for (ic = 0; ic < cig; ic++) {
+            const int8_t *src = xg + ic * in_plane + pix0;
+            for (t = 0; t < cnt; t++)
+                buf[(int64_t)t * kp + ic] = (uint8_t)(src[t] + 128);
+        }
+        return;
+    }
+    for (t = 0; t < cnt; t++) {
+        const int32_t oh = (pix0 + t) / p->w_out, ow = (pix0 + t) % p->w_out;
+        const int32_t iw0 = ow * p->stride_w - p->pad_left;
+        uint8_t *dst = buf + (int64_t)t * kp;
+        for (ic = 0; ic < cig; ic++) {
+            const int8_t *xp = xg + ic * in_plane;
+            for (kh = 0; kh < p->k_h; kh++) {
+                const int32_t ih = oh * p->stride_h + kh * p->dil_h - p->pad_top;
+                if (ih < 0 || ih >= p->h_in) {
+                    for (kw = 0; kw < p->k_w; kw++)
+                        *dst++ = pad;
+                    continue;
+                }
+                for (kw = 0; kw < p->k_w; kw++) {
+                    const int32_t iw = iw0 + kw * p->dil_w;
+                    *dst++ = iw < 0 || iw >= p->w_in ? pad : (uint8_t)(xp[(int64_t)ih * p->w_in + iw] + 128);
+                }
+            }
+        }
+    }
+}
+
+/* acc[c * FOLD_TILE + j] += w row c . packed row j over len bytes (a
+ * multiple of FOLD_CHUNK), c < 4, j < 2; weight rows ws apart, packed rows
+ * as apart. The long loop runs in multiples of 64 for the widest vectors. */
+#define DOT_4X2_STEP(k)                                                                     \
+    s00 += a0[k] * w0[k], s01 += a1[k] * w0[k], s10 += a0[k] * w1[k], s11 += a1[k] * w1[k], \
+    s20 += a0[k] * w2[k], s21 += a1[k] * w2[k], s30 += a0[k] * w3[k], s31 += a1[k] * w3[k]
+
+static void dot_4x2(const int8_t *w, int32_t ws, const uint8_t *a, int32_t as, int32_t len, int32_t *acc)
+{
+    const int8_t *restrict w0 = w, *restrict w1 = w + ws, *restrict w2 = w + 2 * ws, *restrict w3 = w + 3 * ws;
+    const uint8_t *restrict a0 = a, *restrict a1 = a + as;
+    const int32_t len64 = len - len % 64;
+    int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0, k, k0;
+    for (k = 0; k < len64; k++)
+        DOT_4X2_STEP(k);
+    for (k0 = len64; k0 < len; k0 += FOLD_CHUNK)
+        for (k = k0; k < k0 + FOLD_CHUNK; k++)
+            DOT_4X2_STEP(k);
+    acc[0] += s00, acc[1] += s01;
+    acc[FOLD_TILE] += s10, acc[FOLD_TILE + 1] += s11;
+    acc[2 * FOLD_TILE] += s20, acc[2 * FOLD_TILE + 1] += s21;
+    acc[3 * FOLD_TILE] += s30, acc[3 * FOLD_TILE + 1] += s31;
+}
+
+/* w . a over len bytes (a multiple of FOLD_CHUNK). */
+static int32_t dot_1x1(const int8_t *restrict w, const uint8_t *restrict a, int32_t len)
+{
+    const int32_t len64 = len - len % 64;
+    int32_t s = 0, k, k0;
+    for (k = 0; k < len64; k++)
+        s += a[k] * w[k];
+    for (k0 = len64; k0 < len; k0 += FOLD_CHUNK)
+        for (k = k0; k < k0 + FOLD_CHUNK; k++)
+            s += a[k] * w[k];
+    return s;
+}
+
+static void qconv_folded(const tb_qconv_params *p, const int8_t *x, const int8_t *w, const int32_t *bias,
+                         const int32_t *rq, void *y)
+{
+    const int32_t cig = p->c_in / p->group, cog = p->c_out / p->group;
+    const int32_t kk = cig * p->k_h * p->k_w, kp = (kk + FOLD_CHUNK - 1) / FOLD_CHUNK * FOLD_CHUNK;
+    const int32_t kmain = kk - kk % FOLD_CHUNK; /* the rest goes through wtail */
+    const int32_t tile = kp * FOLD_TILE <= TB_QCONV_FOLD_MAX_K ? FOLD_TILE : TB_QCONV_FOLD_MAX_K / kp;
+    const int32_t out_plane = p->h_out * p->w_out;
+    const int64_t in_plane = (int64_t)p->h_in * p->w_in;
+    uint8_t buf[TB_QCONV_FOLD_MAX_K];
+    int8_t wtail[4 * FOLD_CHUNK];
+    int32_t acc[4 * FOLD_TILE];
+    int32_t n, g, pix0, oc0, t, c, k;
+    for (n = 0; n < p->n; n++) {
+        for (g = 0; g < p->group; g++) {
+            const int8_t *xg = x + ((int64_t)n * p->c_in + (int64_t)g * cig) * in_plane;
+            for (pix0 = 0; pix0 < out_plane; pix0 += tile) {
+                const int32_t cnt = out_plane - pix0 < tile ? out_plane - pix0 : tile;
+                pack_windows(p, xg, cig, pix0, cnt, kk, kp, buf);
+                for (oc0 = g * cog; oc0 < (g + 1) * cog; oc0 += 4) {
+                    const int32_t nb = (g + 1) * cog - oc0 < 4 ? (g + 1) * cog - oc0 : 4;
+                    const int8_t *wb = w + (int64_t)oc0 * kk;
+                    for (c = 0; c < 4 * FOLD_CHUNK; c++)
+                        wtail[c] = 0;
+                    for (c = 0; c < nb; c++)
+                        for (k = kmain; k < kk; k++)
+                            wtail[c * FOLD_CHUNK + k - kmain] = wb[(int64_t)c * kk + k];
+                    for (c = 0; c < 4 * FOLD_TILE; c++)
+                        acc[c] = 0;
+                    t = 0;
+                    if (nb == 4) {
+                        for (; t + 1 < cnt; t += 2) {
+                            const uint8_t *a = buf + (int64_t)t * kp;
+                            dot_4x2(wb, kk, a, kp, kmain, acc + t);
+                            if (kmain < kk)
+                                dot_4x2(wtail, FOLD_CHUNK, a + kmain, kp, FOLD_CHUNK, acc + t);
+                        }
+                    }
+                    for (c = 0; c < nb; c++) {
+                        const int32_t oc = oc0 + c;
+                        const int32_t *r = rq + (p->per_channel ? 2 * oc : 0);
+                        const int64_t yo = ((int64_t)n * p->c_out + oc) * out_plane + pix0;
+                        int32_t j;
+                        for (j = t; j < cnt; j++) {
+                            const uint8_t *a = buf + (int64_t)j * kp;
+                            acc[c * FOLD_TILE + j] = dot_1x1(wb + (int64_t)c * kk, a, kmain) +
+                                                     (kmain < kk ? dot_1x1(wtail + c * FOLD_CHUNK, a + kmain,
+                                                                           FOLD_CHUNK) : 0);
+                        }
+                        store_row(p, y, yo, acc + c * FOLD_TILE, cnt, bias[oc], r);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Depthwise on the folded path (one input and one output channel per
+ * group): a direct loop, each tap adding a shifted input row times one
+ * weight into an int32 tile. Padded taps add (x_zero - x_zero) w = 0, so
+ * only each tap's span inside the input is walked; the bias gets the x_zero
+ * term back. (x - x_zero) w fits int16 (|.| <= 255 * 128), which lets the
+ * compiler multiply 16 bits wide. A tile holds several whole output rows
+ * when they are short, so that the requantization runs over long spans. */
+#define DW_TILE 256
+#define DW_ROW (2 * DW_TILE + 8) /* int16 staged input columns of one row segment */
+/* acc[l] += R wv (R: a staged x - x_zero) for l from j on, chunks of N below cnt */
+#define DW_ROW_CHUNKS(N, R)                                                \
+    for (; j + (N) <= cnt; j += (N))                                       \
+        for (l = j; l < j + (N); l++)                                      \
+            acc[l] += (int16_t)((R) * wv)
+/* acc[l] += (X - x_zero) wv for l from j on, in chunks of N while they fit in hi */
+#define DW_CHUNKS(N, X)                                                    \
+    for (; j + (N) <= hi; j += (N))                                        \
+        for (l = j; l < j + (N); l++)                                      \
+            acc[l] += (int16_t)(((int16_t)(X) - xz) * wv)
+
+/* dw_row for 3x3 windows and strides 1 and 2: the three input rows are
+ * staged (a row outside the input as zeros), then each output sums its nine
+ * taps at once, so that acc is read and written once instead of nine times. */
+#define DW_3X3_TERM(r, k, o) (int32_t)(int16_t)(r[(l) * sw + (o)] * w[k])
+#define DW_3X3_CHUNKS(N)                                                                        \
+    for (; j + (N) <= cnt; j += (N))                                                            \
+        for (l = j; l < j + (N); l++)                                                           \
+            acc[l] += DW_3X3_TERM(r0, 0, 0) + DW_3X3_TERM(r0, 1, d) + DW_3X3_TERM(r0, 2, 2 * d) + \
+                      DW_3X3_TERM(r1, 3, 0) + DW_3X3_TERM(r1, 4, d) + DW_3X3_TERM(r1, 5, 2 * d) + \
+                      DW_3X3_TERM(r2, 6, 0) + DW_3X3_TERM(r2, 7, d) + DW_3X3_TERM(r2, 8, 2 * d)
+
+static void dw_row_3x3(const tb_qconv_params *p, const int8_t *xc, const int8_t *wc, int32_t oh, int32_t c0,
+                       int32_t wp, int32_t cnt, int32_t *acc)
+{
+    const int32_t sw = p->stride_w, d = p->dil_w;
+    const int16_t xz = (int16_t)p->x_zero;
+    const int32_t ilo = c0 < 0 ? -c0 : 0, ihi = p->w_in - c0 < wp ? p->w_in - c0 : wp;
+    int16_t rows[3][DW_ROW], w[9];
+    const int16_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2];
+    int32_t kh, j, l;
+    for (j = 0; j < 9; j++)
+        w[j] = wc[j];
+    for (kh = 0; kh < 3; kh++) {
+        const int32_t ih = oh * p->stride_h + kh * p->dil_h - p->pad_top;
+        for (j = 0; j < wp; j++)
+            rows[kh][j] = 0;
+        if (ih < 0 || ih >= p->h_in)
+            continue;
+        for (j = ilo; j < ihi; j++)
+            rows[kh][j] = (int16_t)(xc[(int64_t)ih * p->w_in + c0 + j] - xz);
+    }
+    j = 0;
+    DW_3X3_CHUNKS(16);
+    DW_3X3_CHUNKS(4);
+    DW_3X3_CHUNKS(1);
+}
+
+/* acc[0..cnt) += the taps of output row oh, columns ow0.. of channel xc / wc. */
+static void dw_row(const tb_qconv_params *p, const int8_t *xc, const int8_t *wc, int32_t oh, int32_t ow0,
+                   int32_t cnt, int32_t *acc)
+{
+    const int32_t sw = p->stride_w;
+    const int16_t xz = (int16_t)p->x_zero;
+    int32_t kh, kw, j, l;
+    /* the input columns the segment reads, staged as x - x_zero with the
+     * padding as 0, so that every tap spans all cnt outputs */
+    const int32_t c0 = ow0 * sw - p->pad_left, wp = (cnt - 1) * sw + (p->k_w - 1) * p->dil_w + 1;
+    int16_t row[DW_ROW];
+    if (p->k_h == 3 && p->k_w == 3 && wp <= DW_ROW && (sw == 1 || sw == 2)) {
+        dw_row_3x3(p, xc, wc, oh, c0, wp, cnt, acc);
+        return;
+    }
+    for (kh = 0; kh < p->k_h; kh++) {
+        const int32_t ih = oh * p->stride_h + kh * p->dil_h - p->pad_top;
+        if (ih < 0 || ih >= p->h_in)
+            continue;
+        if (wp <= DW_ROW && (sw == 1 || sw == 2)) {
+            const int8_t *xr = xc + (int64_t)ih * p->w_in;
+            const int32_t ilo = c0 < 0 ? -c0 : 0, ihi = p->w_in - c0 < wp ? p->w_in - c0 : wp;
+            for (j = 0; j < wp; j++)
+                row[j] = 0;
+            for (j = ilo; j < ihi; j++)
+                row[j] = (int16_t)(xr[c0 + j] - xz);
+            for (kw = 0; kw < p->k_w; kw++) {
+                const int16_t wv = wc[kh * p->k_w + kw];
+                const int16_t *rk = row + kw * p->dil_w;
+                j = 0;
+                if (sw == 1) {
+                    DW_ROW_CHUNKS(16, rk[l]);
+                    DW_ROW_CHUNKS(4, rk[l]);
+                    DW_ROW_CHUNKS(1, rk[l]);
+                } else {
+                    DW_ROW_CHUNKS(16, rk[2 * l]);
+                    DW_ROW_CHUNKS(4, rk[2 * l]);
+                    DW_ROW_CHUNKS(1, rk[2 * l]);
+                }
+            }
+            continue;
+        }
+        for (kw = 0; kw < p->k_w; kw++) {
+            const int16_t wv = wc[kh * p->k_w + kw];
+            const int32_t base = kw * p->dil_w - p->pad_left + ow0 * sw; /* input column of j = 0 */
+            /* the j with 0 <= base + j * sw < w_in */
+            const int32_t lo = base >= 0 ? 0 : (-base + sw - 1) / sw;
+            const int32_t last = p->w_in - 1 - base;
+            const int32_t hi = last < 0 ? 0 : (last / sw + 1 < cnt ? last / sw + 1 : cnt);
+            const int8_t *xr;
+            if (lo >= hi)
+                continue;
+            xr = xc + (int64_t)ih * p->w_in + base + (int64_t)lo * sw;
+            /* fixed chunks of 16, 8 and 4: rows (and their remainders) too
+             * short for the compiler's widest vector loop would run scalar */
+            if (sw == 1) {
+                j = lo;
+                DW_CHUNKS(16, xr[l - lo]);
+                DW_CHUNKS(8, xr[l - lo]);
+                DW_CHUNKS(4, xr[l - lo]);
+                DW_CHUNKS(1, xr[l - lo]);
+            } else if (sw == 2) {
+                j = lo;
+                DW_CHUNKS(16, xr[2 * (l - lo)]);
+                DW_CHUNKS(8, xr[2 * (l - lo)]);
+                DW_CHUNKS(4, xr[2 * (l - lo)]);
+                DW_CHUNKS(1, xr[2 * (l - lo)]);
+            } else {
+                for (j = lo; j < hi; j++)
+                    acc[j] += (int16_t)(((int16_t)xr[(int64_t)(j - lo) * sw] - xz) * wv);
+            }
+        }
+    }
+}
+
+static void qconv_depthwise(const tb_qconv_params *p, const int8_t *x, const int8_t *w, const int32_t *bias,
+                            const int32_t *rq, void *y)
+{
+    const int32_t ksize = p->k_h * p->k_w;
+    const int64_t in_plane = (int64_t)p->h_in * p->w_in, out_plane = (int64_t)p->h_out * p->w_out;
+    /* rows per tile (whole rows), or 1 and column segments of DW_TILE */
+    const int32_t rows = p->w_out <= DW_TILE ? DW_TILE / p->w_out : 1;
+    const int32_t seg = p->w_out <= DW_TILE ? p->w_out : DW_TILE;
+    int32_t acc[DW_TILE];
+    int32_t n, c, k, oh0, ow0, r, j;
+    for (n = 0; n < p->n; n++) {
+        for (c = 0; c < p->c_out; c++) {
+            const int8_t *xc = x + ((int64_t)n * p->c_in + c) * in_plane;
+            const int8_t *wc = w + (int64_t)c * ksize;
+            const int32_t *rc = rq + (p->per_channel ? 2 * c : 0);
+            const int64_t yc = ((int64_t)n * p->c_out + c) * out_plane;
+            int32_t b = bias[c];
+            for (k = 0; k < ksize; k++)
+                b += (p->x_zero + 128) * wc[k];
+            for (oh0 = 0; oh0 < p->h_out; oh0 += rows) {
+                const int32_t nr = p->h_out - oh0 < rows ? p->h_out - oh0 : rows;
+                for (ow0 = 0; ow0 < p->w_out; ow0 += seg) {
+                    const int32_t cnt = p->w_out - ow0 < seg ? p->w_out - ow0 : seg;
+                    for (j = 0; j < nr * cnt; j++)
+                        acc[j] = 0;
+                    for (r = 0; r < nr; r++)
+                        dw_row(p, xc, wc, oh0 + r, ow0, cnt, acc + r * cnt);
+                    store_row(p, y, yc + (int64_t)oh0 * p->w_out + ow0, acc, nr * cnt, b, rc);
+                }
+            }
+        }
+    }
+}
+
 void tb_qconv(const tb_qconv_params *p, const void *x, const void *w, const int32_t *bias,
               const int32_t *rq, void *y)
 {
-    if (p->x_dtype == DT_I8 && p->w_dtype == DT_I8)
+    if (p->folded && p->group == p->c_in && p->group == p->c_out)
+        qconv_depthwise(p, (const int8_t *)x, (const int8_t *)w, bias, rq, y);
+    else if (p->folded)
+        qconv_folded(p, (const int8_t *)x, (const int8_t *)w, bias, rq, y);
+    else if (p->x_dtype == DT_I8 && p->w_dtype == DT_I8)
         qconv_i8_i8(p, (const int8_t *)x, (const int8_t *)w, bias, rq, y);
     else if (p->x_dtype == DT_U8 && p->w_dtype == DT_U8)
         qconv_u8_u8(p, (const uint8_t *)x, (const uint8_t *)w, bias, rq, y);
@@ -166,6 +536,61 @@ DEFINE_QMATMUL(qmatmul_u8_u8, uint8_t, uint8_t)
 DEFINE_QMATMUL(qmatmul_u8_i8, uint8_t, int8_t)
 DEFINE_QMATMUL(qmatmul_i8_u8, int8_t, uint8_t)
 
+/* The int8 x int8 product with b_zero 0 and b read along k in memory order
+ * (QGemm's transB weights, the classifier): a row of (a - a_zero), which
+ * fits int16, is staged QMM_CHUNK values at a time on the stack, and four
+ * columns at a time are int16 dot products (vpdpwssd and the like). */
+#define QMM_CHUNK 2048
+
+static void dot16_4(const int16_t *restrict a, const int8_t *restrict b0, const int8_t *restrict b1,
+                    const int8_t *restrict b2, const int8_t *restrict b3, int32_t len, int32_t *acc)
+{
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, k;
+    for (k = 0; k < len; k++) {
+        s0 += a[k] * (int16_t)b0[k];
+        s1 += a[k] * (int16_t)b1[k];
+        s2 += a[k] * (int16_t)b2[k];
+        s3 += a[k] * (int16_t)b3[k];
+    }
+    acc[0] += s0, acc[1] += s1, acc[2] += s2, acc[3] += s3;
+}
+
+static void qmatmul_i8_dot(const tb_qmatmul_params *p, const int8_t *a, const int8_t *b, const int32_t *c,
+                           const int32_t *rq, void *y)
+{
+    int16_t a16[QMM_CHUNK];
+    int32_t acc[TILE];
+    int32_t i, j0, j, k0, k;
+    for (i = 0; i < p->m; i++) {
+        const int8_t *ar = a + (int64_t)i * p->a_stride_m;
+        for (j0 = 0; j0 < p->n; j0 += TILE) {
+            const int32_t cnt = p->n - j0 < TILE ? p->n - j0 : TILE;
+            for (j = 0; j < cnt; j++)
+                acc[j] = c ? c[(int64_t)i * p->c_stride_m + (int64_t)(j0 + j) * p->c_stride_n] : 0;
+            for (k0 = 0; k0 < p->k; k0 += QMM_CHUNK) {
+                const int32_t len = p->k - k0 < QMM_CHUNK ? p->k - k0 : QMM_CHUNK;
+                const int8_t *bk = b + (int64_t)j0 * p->b_stride_n + k0;
+                for (k = 0; k < len; k++)
+                    a16[k] = (int16_t)(ar[(int64_t)(k0 + k) * p->a_stride_k] - p->a_zero);
+                for (j = 0; j + 4 <= cnt; j += 4)
+                    dot16_4(a16, bk + (int64_t)j * p->b_stride_n, bk + (int64_t)(j + 1) * p->b_stride_n,
+                            bk + (int64_t)(j + 2) * p->b_stride_n, bk + (int64_t)(j + 3) * p->b_stride_n, len,
+                            acc + j);
+                for (; j < cnt; j++) {
+                    const int8_t *bc = bk + (int64_t)j * p->b_stride_n;
+                    int32_t sum = 0;
+                    for (k = 0; k < len; k++)
+                        sum += a16[k] * (int16_t)bc[k];
+                    acc[j] += sum;
+                }
+            }
+            for (j = 0; j < cnt; j++)
+                store(y, (int64_t)i * p->n + j0 + j, acc[j], p->y_dtype,
+                      rq + (p->per_channel ? 2 * (j0 + j) : 0), p->y_zero, p->act_min, p->act_max);
+        }
+    }
+}
+
 static int32_t elem_size(int32_t dtype)
 {
     return dtype == DT_I32 ? 4 : 1;
@@ -191,7 +616,10 @@ void tb_qmatmul(const tb_qmatmul_params *p, const void *a, const void *b, const 
         }
         ap = (const uint8_t *)a + ao; /* int8 and uint8 elements are one byte */
         bp = (const uint8_t *)b + bo;
-        if (p->a_dtype == DT_I8 && p->b_dtype == DT_I8)
+        if (p->a_dtype == DT_I8 && p->b_dtype == DT_I8 && p->b_zero == 0 && p->b_stride_k == 1 &&
+            p->y_dtype != DT_I32)
+            qmatmul_i8_dot(p, (const int8_t *)ap, (const int8_t *)bp, c, rq, yp);
+        else if (p->a_dtype == DT_I8 && p->b_dtype == DT_I8)
             qmatmul_i8_i8(p, (const int8_t *)ap, (const int8_t *)bp, c, rq, yp);
         else if (p->a_dtype == DT_U8 && p->b_dtype == DT_U8)
             qmatmul_u8_u8(p, ap, bp, c, rq, yp);

@@ -190,12 +190,21 @@ enum { TB_PAD_CONSTANT, TB_PAD_REFLECT, TB_PAD_EDGE };
 /* QLinearConv / ConvInteger, 1-D or 2-D (H = 1), NCHW, grouped: acc = bias[oc]
  * + sum (x - x_zero) * (w - w_zero) over the window (padding contributes 0,
  * i.e. reads x_zero); y = clamp(y_zero + requantize(acc, rq[oc or 0]),
- * act_min, act_max), or y = acc (int32) when y_dtype is 6 (rq unused). */
+ * act_min, act_max), or y = acc (int32) when y_dtype is 6 (rq unused).
+ * folded = 1 is the int8 fast path (x and w int8, w_zero 0, y requantized,
+ * c_in / group * k_h * k_w <= TB_QCONV_FOLD_MAX_K): bias is then never NULL
+ * and holds bias[oc] - (x_zero + 128) * sum w[oc] (computed at compile
+ * time), so that acc = bias[oc] + sum (x + 128) * w over the window with
+ * padding reading x_zero: unsigned x signed byte dot products. */
 #define TB_QCONV_PARAMS(I, F, A) \
     I(n) I(c_in) I(h_in) I(w_in) I(c_out) I(h_out) I(w_out) \
     I(k_h) I(k_w) I(stride_h) I(stride_w) I(dil_h) I(dil_w) \
     I(pad_top) I(pad_left) I(group) I(x_dtype) I(w_dtype) I(y_dtype) \
-    I(x_zero) I(w_zero) I(y_zero) I(act_min) I(act_max) I(per_channel)
+    I(x_zero) I(w_zero) I(y_zero) I(act_min) I(act_max) I(per_channel) I(folded)
+
+/* The folded path packs patches of (x + 128) into a stack buffer of this
+ * many bytes, so the window size c_in / group * k_h * k_w must fit in it. */
+#define TB_QCONV_FOLD_MAX_K 8192
 
 /* QLinearMatMul / QGemm / MatMulInteger: for each batch index (as in
  * tb_matmul_f32), y[i,j] from acc = c[i * c_stride_m + j * c_stride_n] (c may

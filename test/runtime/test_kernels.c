@@ -1735,12 +1735,28 @@ static void rand_act(int dt, int32_t *lo, int32_t *hi)
     }
 }
 
+/* tb_qconv's folded int8 path takes bias - (x_zero + 128) * sum w per channel
+ * (what lowering computes) in QFOLD. */
+static int32_t QFOLD[4096];
+
+static void fold_bias(const tb_qconv_params *p, int use_bias)
+{
+    const int32_t kk = p->c_in / p->group * p->k_h * p->k_w;
+    int32_t oc, k;
+    for (oc = 0; oc < p->c_out; oc++) {
+        int32_t sum = 0;
+        for (k = 0; k < kk; k++)
+            sum += (int8_t)QW[oc * kk + k];
+        QFOLD[oc] = (use_bias ? QBIAS[oc] : 0) - (p->x_zero + 128) * sum;
+    }
+}
+
 static void test_qconv(void)
 {
     int id;
-    for (id = 0; id < 240; id++) {
+    for (id = 0; id < 300; id++) {
         tb_qconv_params p;
-        int sp = irand(0, 4) == 0 ? 1 : 2, kind = irand(0, 3);
+        int sp = irand(0, 4) == 0 ? 1 : 2, kind = id >= 270 ? 5 : id >= 240 ? 4 : irand(0, 3);
         int32_t cig, oc, n, oh, ow, ic, kh, kw, yz;
         int nout, use_bias;
         memset(&p, 0, sizeof p);
@@ -1753,11 +1769,19 @@ static void test_qconv(void)
         } else if (kind == 1 && p.c_in % 2 == 0) {
             p.group = 2;
             p.c_out = 2 * irand(1, 3);
+        } else if (kind == 4) { /* wide windows: the folded path's tile shrinks below 8 pixels */
+            p.n = 1;
+            p.c_in = irand(100, 500);
+            p.group = irand(0, 1) ? 1 : 2;
+            p.c_in -= p.c_in % p.group;
+            p.c_out = p.group * irand(1, 3);
+        } else if (kind == 5) { /* depthwise on long rows: the folded path's 16-wide chunks */
+            p.group = p.c_out = p.c_in;
         } else {
             p.c_out = irand(1, 6);
         }
         p.h_in = sp == 1 ? 1 : irand(1, 7);
-        p.w_in = irand(1, 9);
+        p.w_in = kind == 5 ? irand(16, 80) : irand(1, 9);
         p.k_h = sp == 1 ? 1 : irand(1, 3);
         p.k_w = irand(1, 3);
         if (kind == 3) p.k_h = p.k_w = 1; /* pointwise (fast path when unpadded, stride 1) */
@@ -1781,6 +1805,8 @@ static void test_qconv(void)
         p.y_dtype = irand(0, 5) == 0 ? 6 : irand(2, 3);
         p.x_zero = p.x_dtype == 2 ? irand(0, 255) : irand(-128, 127);
         p.w_zero = irand(0, 1) ? 0 : (p.w_dtype == 2 ? irand(0, 255) : irand(-128, 127));
+        if (kind >= 4) /* the folded path's cases */
+            p.x_dtype = p.w_dtype = 3, p.w_zero = 0, p.y_dtype = irand(2, 3), p.x_zero = irand(-128, 127);
         p.y_zero = p.y_dtype == 2 ? irand(0, 255) : irand(-128, 127);
         rand_act(p.y_dtype, &p.act_min, &p.act_max);
         p.per_channel = irand(0, 1);
@@ -1795,7 +1821,14 @@ static void test_qconv(void)
         nout = p.n * p.c_out * p.h_out * p.w_out;
         memset(QY, 0xa5, (size_t)nout * 4 + GUARD);
         use_bias = irand(0, 3) != 0;
-        tb_qconv(&p, QX, QW, use_bias ? QBIAS : NULL, QRQ, QY);
+        p.folded = p.x_dtype == 3 && p.w_dtype == 3 && p.w_zero == 0 && p.y_dtype != 6 &&
+                   p.c_in / p.group * p.k_h * p.k_w <= TB_QCONV_FOLD_MAX_K && irand(0, 3) != 0;
+        if (p.folded) {
+            fold_bias(&p, use_bias);
+            tb_qconv(&p, QX, QW, QFOLD, QRQ, QY);
+        } else {
+            tb_qconv(&p, QX, QW, use_bias ? QBIAS : NULL, QRQ, QY);
+        }
         /* the reference: a direct sum that reads padding as x_zero */
         yz = p.y_zero;
         for (n = 0; n < p.n; n++)
@@ -1834,6 +1867,8 @@ static void test_qmatmul(void)
         p.m = irand(1, 7);
         p.n = irand(1, 70); /* past one TILE of 64 sometimes */
         p.k = irand(1, 40);
+        if (id % 8 == 0) /* long rows: past the int8 dot path's QMM_CHUNK (2048) */
+            p.m = irand(1, 2), p.n = irand(1, 12), p.k = irand(2000, 2600);
         ta = irand(0, 1);
         tbt = irand(0, 1);
         p.a_stride_m = ta ? 1 : p.k, p.a_stride_k = ta ? p.m : 1;
