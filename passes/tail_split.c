@@ -172,6 +172,10 @@ static int cut_arena(const tb_graph *g, int psi, size_t *arena, tb_error *err) {
     memcpy(c.values, g->values, (size_t)g->n_values * sizeof *c.values);
     memcpy(c.nodes, g->nodes, (size_t)g->n_nodes * sizeof *c.nodes);
     memcpy(c.inputs, g->inputs, (size_t)g->n_inputs * sizeof *c.inputs);
+    /* Lowering may add derived constants (requantization data): the copy's
+     * arrays grow by realloc from their real sizes. */
+    c.cap_values = g->n_values;
+    c.cap_nodes = g->n_nodes;
     c.outputs[0] = psi;
     c.n_outputs = 1;
     tb_pass_context ctx = {0};
