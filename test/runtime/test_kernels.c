@@ -1886,6 +1886,8 @@ static void test_qmatmul(void)
         p.per_channel = irand(0, 1);
         /* a batch of 1 to 3, b broadcast over it (stride 0) sometimes */
         nb = irand(1, 3);
+        if (p.k > 512) /* the long rows fill QW (MAXN) with a batch of one */
+            nb = 1;
         bcast = irand(0, 1);
         p.batch_rank = nb > 1 ? 1 : 0;
         p.batch_dims[0] = nb;
