@@ -237,7 +237,7 @@ int tb_lower_convinteger(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) 
  * ysi; alpha multiplies M (QGemm). Sets rq, per_channel, y_zero, the clamp. */
 static int product_requant(tb_graph *g, tb_node *n, tb_qmatmul_params *p, int asi, int bsi, int ysi, int yzi,
                            double alpha, int *rq, tb_error *err) {
-    const float *as, *bs, *ys;
+    const float *as = NULL, *bs = NULL, *ys = NULL; /* set by read_scale; -O3 cannot tell */
     int64_t na, nb, ny;
     if (read_scale(g, n, asi, &as, &na, err) || read_scale(g, n, bsi, &bs, &nb, err) ||
         read_scale(g, n, ysi, &ys, &ny, err) || read_zero_scalar(g, n, yzi, &p->y_zero, err))
@@ -313,7 +313,7 @@ int tb_lower_qgemm(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
  * 20 bits, rescaled to 2 max(s_a, s_b), summed, rescaled to s_y. */
 int tb_lower_qlinearadd(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
     tb_value *a = in_val(g, n, 0), *b = in_val(g, n, 3), *y = &g->values[n->outputs[0]];
-    const float *sa, *sb, *sy;
+    const float *sa = NULL, *sb = NULL, *sy = NULL;
     int64_t k1, k2, k3;
     tb_call *c = add_call(L, TB_K_qadd);
     tb_qadd_params *p = &c->p.qadd;

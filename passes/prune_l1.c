@@ -149,7 +149,8 @@ static int depthwise_conv(const tb_graph *g, const tb_node *n, int C) {
 
 static int block(space *s, const char *fmt, const char *a, const char *b) {
     char tmp[sizeof s->why];
-    snprintf(tmp, sizeof tmp, fmt, a, b);
+    /* A reason cut short ends in "..." so the report does not read as whole. */
+    if (snprintf(tmp, sizeof tmp, fmt, a, b) >= (int)sizeof tmp) memcpy(tmp + sizeof tmp - 4, "...", 4);
     if (!s->why[0]) memcpy(s->why, tmp, sizeof tmp);
     return 1;
 }

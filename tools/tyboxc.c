@@ -185,7 +185,7 @@ static int parse_real(const char *s, float lo, float hi, float *out) {
 static int tail_flag(int argc, char **argv, int *i, options *o, int *rc) {
     tb_tail_options *t = &o->tail;
     const char *a = argv[*i], *val;
-    long n;
+    long n = 0;
     *rc = -1;
     if (!strcmp(a, "--train-tail")) o->train_tail = 1;
     else if (!strcmp(a, "--train-last-only")) t->train_last_only = 1;
