@@ -1,23 +1,30 @@
 #!/usr/bin/python3
-"""Flash, RAM and instruction counts of a tyboxc model on Cortex-M, per configuration.
+"""Flash, RAM, stack and instruction counts of the Fashion-MNIST CNN with its
+trainable tail on Cortex-M, float and int8, per configuration.
 
 usage: /usr/bin/python3 scripts/cortexm_size.py [--tyboxc build/bin/tyboxc]
-           [--onnx NET.onnx --input IN.bin] [--work DIR] [--no-run] [--doc docs/cortex-m.md]
+           [--work DIR] [--samples N] [--no-run] [--doc docs/cortex-m.md]
 
-Without --onnx the model is the Fashion-MNIST CNN of the e2e tests
-(test/models/make_models.py --only fashion_cnn, random weights) with its first
-input sample. The model is compiled with tyboxc, then for each configuration
-of tools/cortexm/Makefile (m4-hard, m4-soft, m0plus) built with
+The model is the e2e tests' fashion_cnn (test/models/make_models.py, random
+weights) compiled by tyboxc --train-tail --memory-budget 96K, once float and
+once --quantize int8 --calib (64 N(0,1) samples: tools/cortexm/tail_model.py).
+Each build is cross-compiled for the configurations of tools/cortexm/Makefile
+(float: m4-hard, m4-soft; int8: m4-hard, m4-soft, m0plus) with
 arm-none-eabi-gcc -Os, and arm-none-eabi-size -A measures two images:
-  model    PREFIX_only.elf: only what model_run() pulls in (the model, the
-           kernels it calls, libgcc's soft-float and libc's memcpy/memset)
-  harness  PREFIX.elf: the same with the semihosting harness and its buffers
+  model    PREFIX_only.elf: what the model's API pulls in (the feature
+           extractor, the tail, the kernels they call, libgcc's soft-float and
+           libc's memcpy/memset)
+  harness  PREFIX.elf: the same with the semihosting harness, its buffers and
+           the N samples built in
 flash = .text + .rodata + .ARM.exidx + the initial values of .data;
-RAM = .data + .bss (the arena, the inputs and outputs), stack apart. Unless
---no-run, the harness runs once under qemu-system-arm -M mps2-an386 -icount
-(instructions counted in model_run(); the m0plus build runs on the board's
-Cortex-M4) and reports the deepest stack use. Prints a markdown table; --doc
-replaces the table between the <!-- cortexm-size --> markers of that file.
+RAM = .data + .bss (the arena, the tail, its buffer), stack apart. The static
+stack bound is the deepest path of gcc's call graph (-fcallgraph-info=su) from
+any function of the model's API. Unless --no-run, the harness runs once under
+qemu-system-arm -M mps2-an386 -icount (one inference, N pushes, one training
+step of one epoch; the m0plus build runs on the board's Cortex-M4) and reports
+the instructions of each and the deepest stack use measured. Prints a markdown
+table; --doc replaces the table between the <!-- cortexm-size --> markers of
+that file.
 """
 import argparse
 import os
@@ -27,10 +34,14 @@ import sys
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tools", "cortexm"))
+import tail_model  # noqa: E402
 import target  # noqa: E402
 
 BEGIN = "<!-- cortexm-size:begin -->"
 END = "<!-- cortexm-size:end -->"
+# (kind, configuration) in table order: the Cortex-M0+ has no FPU, so int8 only
+BUILDS = (("float", "m4-hard"), ("float", "m4-soft"),
+          ("int8", "m4-hard"), ("int8", "m4-soft"), ("int8", "m0plus"))
 FLAGS = {
     "m4-hard": "`-mcpu=cortex-m4 -mfloat-abi=hard -mfpu=fpv4-sp-d16`",
     "m4-soft": "`-mcpu=cortex-m4 -mfloat-abi=soft`",
@@ -56,16 +67,21 @@ def header_figure(model_dir, name):
     return int(m.group(1)) if m else 0
 
 
-def measure(model_dir, input_path, work, run):
+def measure(model_dirs, stream, samples, work, run):
     rows = []
-    for config in target.CONFIGS:
-        print("%s: building ..." % config, file=sys.stderr, flush=True)
+    for kind, config in BUILDS:
+        print("%s %s: building ..." % (kind, config), file=sys.stderr, flush=True)
+        build_dir = os.path.join(work, kind + "-" + config)
+        model_dir = model_dirs[kind]
         try:
-            elf, only = target.build(model_dir, config, os.path.join(work, config), input_path)
-            row = {"config": config, "model": target.sections(only), "harness": target.sections(elf)}
+            elf, only = target.build(model_dir, config, build_dir, stream, samples=samples)
+            depth, path, notes = target.stack_depth(build_dir, target.api(model_dir))
+            row = {"kind": kind, "config": config, "model": target.sections(only),
+                   "harness": target.sections(elf), "static_stack": depth, "stack_path": path,
+                   "stack_notes": notes}
             if run:
-                result = target.run(elf)
-                row["instructions"] = result.instructions
+                result = target.run(elf, (), 600)
+                row["phases"] = {name: target.ticks_to_instructions(t) for name, t in result.phases.items()}
                 row["stack"] = result.figures["stack_bytes"]
         except target.TargetError as e:
             fail(str(e))
@@ -73,31 +89,54 @@ def measure(model_dir, input_path, work, run):
     return rows
 
 
-def table(rows, title, tools):
+def table(rows, samples, tools):
     def n(x):
         return "{:,}".format(x)
-    lines = [title, "",
-             "| configuration | model flash, total (.text + .rodata) | model RAM (.data + .bss) "
-             "| harness image flash / RAM | stack used | instructions per inference (qemu -icount) |",
+    lines = ["| build | model flash, total (.text + .rodata) | model RAM (.data + .bss) "
+             "| harness image flash / RAM | stack: static bound / measured "
+             "| instructions: inference / push one sample / train step (%d samples) |" % samples,
              "|---|---|---|---|---|---|"]
     for r in rows:
         mf, mr = target.flash_and_ram(r["model"])
         hf, hr = target.flash_and_ram(r["harness"])
-        lines.append("| %s %s | %s (%s + %s) | %s | %s / %s | %s | %s |" % (
-            r["config"], FLAGS[r["config"]], n(mf), n(r["model"].get(".text", 0)),
-            n(r["model"].get(".rodata", 0)), n(mr), n(hf), n(hr),
-            n(r["stack"]) + " B" if "stack" in r else "not run",
-            n(r["instructions"]) if "instructions" in r else "not run"))
-    lines += ["", "Measured with %s (`-Os`) and %s." % tools]
+        stack = n(r["static_stack"]) + (" (%s)" % ", ".join(r["stack_notes"]) if r["stack_notes"] else "")
+        stack += " / " + (n(r["stack"]) if "stack" in r else "not run")
+        if "phases" in r:
+            p = r["phases"]
+            instructions = "%s / %s / %s" % (n(p["predict"]), n(p["push"] // samples), n(p["train"]))
+        else:
+            instructions = "not run"
+        lines.append("| %s %s %s | %s (%s + %s) | %s | %s / %s | %s | %s |" % (
+            r["kind"], r["config"], FLAGS[r["config"]], n(mf), n(r["model"].get(".text", 0)),
+            n(r["model"].get(".rodata", 0)), n(mr), n(hf), n(hr), stack, instructions))
+    deepest = max(rows, key=lambda r: r["static_stack"])
+    lines += ["", "Deepest static stack path (%s %s): %s." % (deepest["kind"], deepest["config"],
+                                                             " > ".join("`%s`" % f for f in deepest["stack_path"])),
+              "", "Measured with %s (`-Os`) and %s." % tools]
     return "\n".join(lines)
+
+
+def model_line(kind, model_dir, report):
+    macs = re.search(r"MACs: (\d+)", report)
+    split = re.search(r"^tail: split at '([^']+)' \((\w+\[[^\]]*\])", report, re.M)
+    return ("- %s: weights %s bytes, arena %s bytes, `MODEL_RAM_BYTES` %s of the budget %s (tail weights %s, "
+            "buffer %s entries of %s bytes), feature vector %s%s." % (
+                kind, "{:,}".format(header_figure(model_dir, "WEIGHT_BYTES")),
+                "{:,}".format(header_figure(model_dir, "ARENA_BYTES")),
+                "{:,}".format(header_figure(model_dir, "RAM_BYTES")),
+                "{:,}".format(header_figure(model_dir, "MEMORY_BUDGET")),
+                "{:,}".format(header_figure(model_dir, "RAM_TAIL_WEIGHT_BYTES")),
+                "{:,}".format(header_figure(model_dir, "BUFFER_CAPACITY")),
+                "{:,}".format(header_figure(model_dir, "BUFFER_ENTRY_BYTES")),
+                split.group(2) if split else "?",
+                ", %s MACs" % "{:,}".format(int(macs.group(1))) if macs and int(macs.group(1)) else ""))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tyboxc", default=os.path.join(ROOT, "build", "bin", "tyboxc"))
-    parser.add_argument("--onnx", help="the model (default: fashion_cnn from make_models.py)")
-    parser.add_argument("--input", help="one input sample for --onnx (raw inputs back to back)")
     parser.add_argument("--work", default=os.path.join(ROOT, "build", "cortexm-size"))
+    parser.add_argument("--samples", type=int, default=4, help="samples pushed before the training step")
     parser.add_argument("--no-run", action="store_true", help="sizes only, no qemu")
     parser.add_argument("--doc", help="a markdown file whose cortexm-size table to replace")
     args = parser.parse_args()
@@ -105,31 +144,26 @@ def main():
     missing = target.missing_tools()
     if missing and (args.no_run is False or set(missing) - {target.QEMU}):
         fail("%s not found (scripts/install-deps.sh installs them)" % ", ".join(missing))
-    if bool(args.onnx) != bool(args.input):
-        fail("--onnx and --input go together (a model and one sample of its inputs)")
     work = os.path.abspath(args.work)
     os.makedirs(work, exist_ok=True)
-    if args.onnx:
-        onnx, sample, name = os.path.abspath(args.onnx), os.path.abspath(args.input), os.path.basename(args.onnx)
-    else:
-        models = os.path.join(work, "models")
-        check([sys.executable, os.path.join(ROOT, "test", "models", "make_models.py"), models,
-               "--only", "fashion_cnn"], "make_models.py")
-        onnx, name = os.path.join(models, "fashion_cnn.onnx"), "fashion_cnn (Fashion-MNIST CNN, float)"
-        sample = os.path.join(work, "sample.f32")
-        with open(os.path.join(models, "fashion_cnn.in.f32"), "rb") as f, open(sample, "wb") as out:
-            out.write(f.read(28 * 28 * 4))
-    model_dir = os.path.join(work, "model")
-    report = check([args.tyboxc, onnx, "-o", model_dir, "--report"], "tyboxc")
-    macs = re.search(r"MACs: (\d+)", report)
-    rows = measure(model_dir, sample, work, not args.no_run)
+    try:
+        onnx, first = tail_model.make_onnx(work)
+        stream, calib = os.path.join(work, "stream.bin"), os.path.join(work, "calib.f32")
+        tail_model.write_stream(stream, first, args.samples)
+        tail_model.write_calib(calib)
+        model_dirs, reports = {}, {}
+        for kind in tail_model.KINDS:
+            model_dirs[kind] = os.path.join(work, "model-" + kind)
+            reports[kind] = tail_model.compile_model(args.tyboxc, onnx, model_dirs[kind], kind, calib)
+    except tail_model.ModelError as e:
+        fail(str(e))
+    rows = measure(model_dirs, stream, args.samples, work, not args.no_run)
     tools = (check([target.GCC, "--version"], target.GCC).splitlines()[0],
              check([target.QEMU, "--version"], target.QEMU).splitlines()[0] if not args.no_run else "no qemu run")
-    title = ("**%s**: weights %s bytes, arena %s bytes, %s MACs (tyboxc --report)."
-             % (name, "{:,}".format(header_figure(model_dir, "WEIGHT_BYTES")),
-                "{:,}".format(header_figure(model_dir, "ARENA_BYTES")),
-                "{:,}".format(int(macs.group(1))) if macs else "?"))
-    text = table(rows, title, tools)
+    text = "\n".join(["**fashion_cnn (Fashion-MNIST CNN) with its trainable tail**, "
+                      "`tyboxc --train-tail --memory-budget %s` (`tail_model.py`):" % tail_model.BUDGET, ""] +
+                     [model_line(k, model_dirs[k], reports[k]) for k in tail_model.KINDS] +
+                     ["", table(rows, args.samples, tools)])
     print(text)
     if args.doc:
         with open(args.doc) as f:

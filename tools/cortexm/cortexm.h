@@ -23,12 +23,20 @@ typedef struct {
 } cm_tensor;
 
 /* model_io.c (generated): the model's tensors, in graph order, and one call
- * of <prefix>_run() on them. */
+ * of <prefix>_run() on them; for a model with a trainable tail
+ * (tyboxc --train-tail), the inputs are labelled samples and cm_run() does one
+ * inference and one training step (gen_io.py says which). cm_run() returns
+ * NULL, or what went wrong. */
 extern const cm_tensor cm_inputs[];
 extern const int cm_num_inputs;
 extern const cm_tensor cm_outputs[];
 extern const int cm_num_outputs;
-void cm_run(void);
+const char *cm_run(void);
+
+/* The harness (harness.c; a no-op in host_main.c): the work since the
+ * previous mark (or since cm_run() began) was the phase `name`, whose
+ * instructions are reported apart. name must be a string literal. */
+void cm_phase(const char *name);
 
 /* The inputs of one sample, back to back (the layout of model_run's IN.bin),
  * built in with gen_io.py --input FILE; cm_embedded_bytes is 0 without one. */

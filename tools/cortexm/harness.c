@@ -9,8 +9,12 @@
  * IN.bin; only the first sample is used), or, without IN.bin, from the
  * sample built in with gen_io.py --input. The harness prints every output
  * element, exact bits included, then
- *     ticks N        SysTick ticks at the core clock spent in <prefix>_run()
- *     stack_bytes N  the deepest stack use seen (the stack is painted first)
+ *     phase NAME N   SysTick ticks of each phase cm_run() marked (cm_phase:
+ *                    a model with a trainable tail marks its inference, its
+ *                    pushes and its training step apart)
+ *     ticks N        SysTick ticks at the core clock spent in cm_run()
+ *     stack_bytes N  the deepest stack use seen (the stack is painted first;
+ *                    a run that reached the bottom of the stack is an error)
  * and with OUT.bin also writes the outputs there, raw, as model_run does.
  * qemu's exit status is 0 on success, 1 on any error.
  */
@@ -22,7 +26,15 @@
 extern uint32_t __stack_bottom[], __stack_top[];
 
 #define MAX_ARGS 4
+#define MAX_PHASES 8
 #define STACK_PAINT 0x5AA5C33Cu
+
+static struct {
+    const char *name;
+    uint64_t ticks;
+} phases[MAX_PHASES];
+static int num_phases;
+static uint64_t phase_ticks; /* ticks of the phases marked so far */
 
 static void fail(const char *what, const char *detail) {
     cm_puts("error: ");
@@ -147,7 +159,7 @@ static void print_header(int k, const cm_tensor *t) {
 }
 
 static void print_figure(const char *name, uint64_t x) {
-    char line[48], *p = line;
+    char line[64], *p = line;
     size_t n = strlen(name);
     memcpy(p, name, n), p += n;
     *p++ = ' ';
@@ -219,20 +231,44 @@ static size_t stack_used(void) {
     return (size_t)((uintptr_t)__stack_top - (uintptr_t)p);
 }
 
+/* ---- phases: the counter restarts at each mark, so a phase's ticks include
+ * a few instructions of the mark itself ---------------------------------------- */
+
+void cm_phase(const char *name) {
+    uint64_t t = cm_ticks_stop();
+    if (num_phases == MAX_PHASES) fail("too many phases marked: ", name);
+    phases[num_phases].name = name;
+    phases[num_phases++].ticks = t;
+    phase_ticks += t;
+    cm_ticks_start();
+}
+
 int main(void) {
     char line[256], *argv[MAX_ARGS];
     int argc = 0;
     uint64_t ticks;
+    const char *error;
 
     if (cm_cmdline(line, sizeof line) == 0) argc = split_args(line, argv);
     read_inputs(argc > 1 ? argv[1] : NULL);
     paint_stack();
     cm_ticks_start();
-    cm_run();
-    ticks = cm_ticks_stop();
+    error = cm_run();
+    ticks = phase_ticks + cm_ticks_stop();
+    /* the lowest word written: the stack may have run into what lies below */
+    if (__stack_bottom[0] != STACK_PAINT) fail("the stack overflowed: raise STACK_SIZE (tools/cortexm/Makefile)", "");
+    if (error) fail(error, "");
     for (int k = 0; k < cm_num_outputs; k++) {
         print_header(k, &cm_outputs[k]);
         for (size_t i = 0; i < cm_outputs[k].count; i++) print_element(k, i, &cm_outputs[k]);
+    }
+    for (int k = 0; k < num_phases; k++) {
+        char name[40] = "phase ";
+        size_t n = strlen(phases[k].name);
+        if (n > sizeof name - 7) n = sizeof name - 7;
+        memcpy(name + 6, phases[k].name, n);
+        name[6 + n] = 0;
+        print_figure(name, phases[k].ticks);
     }
     print_figure("ticks", ticks);
     print_figure("stack_bytes", stack_used());
