@@ -305,8 +305,11 @@ int tb_emit_model(tb_graph *g, const tb_plan *plan, const tb_emit_options *o, co
     fputs("    return 0;\n}\n", out);
     if (close_out(out, name, err)) return 1;
 
-    /* the runtime, as embedded at build time */
+    /* the runtime files the model uses, as embedded at build time */
+    unsigned char need[TB_RUNTIME_MAX_FILES];
+    tb_runtime_select(plan, o->train_tail, need);
     for (int i = 0; i < tb_runtime_file_count; i++) {
+        if (!need[i]) continue;
         FILE *f = open_out(dir, tb_runtime_files[i].name, err);
         if (!f) return 1;
         fputs(tb_runtime_files[i].text, f);
