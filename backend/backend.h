@@ -65,5 +65,11 @@ typedef struct {
 } tb_runtime_file;
 extern const tb_runtime_file tb_runtime_files[];
 extern const int tb_runtime_file_count;
+#define TB_RUNTIME_MAX_FILES 256
+
+/* need[f] = whether the model of plan uses tb_runtime_files[f] (headers
+ * always; sources that define its kernels, the trainer when train_tail, and
+ * what those call); need holds tb_runtime_file_count flags. */
+void tb_runtime_select(const tb_plan *plan, int train_tail, unsigned char *need);
 
 #endif

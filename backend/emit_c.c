@@ -52,6 +52,28 @@ static void print_type(FILE *out, const tb_value *v) {
 
 /* ---- weights ------------------------------------------------------------- */
 
+/* 8-bit weights (the int8 models' filters) are written four to a 32-bit hex
+ * word: as decimals they would take about 4 characters a byte, and the
+ * sources must stay under 3x the weights. Bytes go in least significant
+ * first, so model.c refuses a compiler that says it targets big-endian. */
+static int packs_bytes(const tb_value *val) {
+    return (val->dtype == TB_I8 || val->dtype == TB_U8) && tb_value_numel(val) >= 4;
+}
+
+static void emit_packed_bytes(FILE *out, const tb_value *val, int index) {
+    int64_t n = tb_value_numel(val), words = (n + 3) / 4;
+    const uint8_t *b = val->data;
+    fprintf(out, "static const union { uint32_t bits[%" PRId64 "]; %s v[%" PRId64 "]; } w%d = {{", words,
+            tb_dtype_ctype(val->dtype), 4 * words, index);
+    for (int64_t i = 0; i < words; i++) {
+        uint32_t word = 0;
+        for (int k = 3; k >= 0; k--) word = word << 8 | (4 * i + k < n ? b[4 * i + k] : 0);
+        if (i % 16 == 0) fputs("\n    ", out);
+        fprintf(out, "0x%08" PRIx32 "%s", word, i + 1 < words ? "," : "");
+    }
+    fputs("\n}};\n\n", out);
+}
+
 static void emit_weight(FILE *out, const tb_graph *g, int v, int index) {
     const tb_value *val = &g->values[v];
     int64_t n = tb_value_numel(val);
@@ -61,6 +83,10 @@ static void emit_weight(FILE *out, const tb_graph *g, int v, int index) {
     fputc(' ', out);
     print_type(out, val);
     fputs(" */\n", out);
+    if (packs_bytes(val)) {
+        emit_packed_bytes(out, val, index);
+        return;
+    }
     if (val->dtype == TB_F32)
         fprintf(out, "static const union { uint32_t bits[%" PRId64 "]; float v[%" PRId64 "]; } w%d = {{", len, len, index);
     else if (val->dtype == TB_F64)
@@ -68,7 +94,8 @@ static void emit_weight(FILE *out, const tb_graph *g, int v, int index) {
     else
         fprintf(out, "static const struct { %s v[%" PRId64 "]; } w%d = {{", tb_dtype_ctype(val->dtype), len, index);
     for (int64_t i = 0; i < len; i++) {
-        fputs(i % 8 ? " " : "\n    ", out);
+        /* 16 values a line and no blanks: the source stays under 3x the weights */
+        if (i % 16 == 0) fputs("\n    ", out);
         if (i >= n) { fputs("0", out); break; }
         switch (val->dtype) {
         case TB_F32: { uint32_t b; memcpy(&b, (const char *)val->data + 4 * i, 4); fprintf(out, "0x%08" PRIx32, b); break; }
@@ -234,6 +261,13 @@ int tb_emit_model(tb_graph *g, const tb_plan *plan, const tb_emit_options *o, co
             nodes, plan->arena_bytes, plan->lower_bound, plan->weight_bytes);
     fprintf(out, "#include <stddef.h>\n#include <stdint.h>\n#include <math.h>\n\n#include \"%s.h\"\n#include \"tb_runtime.h\"\n\n", o->prefix);
 
+    int packed = 0;
+    for (int v = 0; v < g->n_values; v++)
+        packed |= plan->store[v].kind == TB_STORE_CONST && plan->store[v].root == v && packs_bytes(&g->values[v]);
+    if (packed)
+        fputs("#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__\n"
+              "#error \"the 8-bit weights below are packed into words for a little-endian target\"\n"
+              "#endif\n\n", out);
     for (int v = 0; v < g->n_values; v++)
         if (plan->store[v].kind == TB_STORE_CONST && plan->store[v].root == v) emit_weight(out, g, v, plan->store[v].index);
 
@@ -271,8 +305,11 @@ int tb_emit_model(tb_graph *g, const tb_plan *plan, const tb_emit_options *o, co
     fputs("    return 0;\n}\n", out);
     if (close_out(out, name, err)) return 1;
 
-    /* the runtime, as embedded at build time */
+    /* the runtime files the model uses, as embedded at build time */
+    unsigned char need[TB_RUNTIME_MAX_FILES];
+    tb_runtime_select(plan, o->train_tail, need);
     for (int i = 0; i < tb_runtime_file_count; i++) {
+        if (!need[i]) continue;
         FILE *f = open_out(dir, tb_runtime_files[i].name, err);
         if (!f) return 1;
         fputs(tb_runtime_files[i].text, f);

@@ -131,6 +131,14 @@ static void emit_learn_mode(FILE *out, const char *p, const char *P) {
         "}\n\n", P, p, P, p, P, P);
 }
 
+static int file_exists(const char *dir, const char *name) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (f) fclose(f);
+    return f != NULL;
+}
+
 int tb_emit_harness(const tb_graph *g, const tb_emit_options *o, const char *dir, tb_error *err) {
     char path[4096];
     snprintf(path, sizeof path, "%s/main.c", dir);
@@ -235,7 +243,8 @@ int tb_emit_harness(const tb_graph *g, const tb_emit_options *o, const char *dir
     for (int k = 0; k < tb_runtime_file_count; k++) {
         const char *nm = tb_runtime_files[k].name;
         size_t len = strlen(nm);
-        if (len > 2 && !strcmp(nm + len - 2, ".c")) fprintf(out, " %s", nm);
+        /* the runtime sources tb_emit_model wrote: those the model uses */
+        if (len > 2 && !strcmp(nm + len - 2, ".c") && file_exists(dir, nm)) fprintf(out, " %s", nm);
     }
     fprintf(out, "\n\nmodel_run: $(SRCS) %s.h tb_runtime.h%s\n"
                  "\t$(CC) $(CFLAGS) -o $@ $(SRCS) -lm\n\n"

@@ -2,7 +2,7 @@
 """Benchmark tyboxc against ONNX Runtime and PyTorch eager, single threaded.
 
 usage: /usr/bin/python3 bench/run_bench.py [--models A,B,...] [--runs N]
-           [--quick] [--plot] [--work DIR] [--tyboxc PATH] [--json FILE]
+           [--quick] [--plot] [--work DIR] [--tyboxc PATH] [--json FILE] [--no-int8]
 
 For each model this
   1. exports it with torch.onnx.export into the work folder (default
@@ -16,10 +16,14 @@ For each model this
      the C compiler) and measures the generated sources;
   4. runs `model_run NAME.in.f32 OUT RUNS` (median latency of RUNS runs of the
      first sample, after one run of each sample);
-  5. runs bench/ort_bench.js (onnxruntime-node, 1 thread, all graph
+  5. does 2 to 4 again for the int8 build, `--quantize int8 --calib
+     WORK/NAME.calib.f32` (8 other seeded N(0,1) samples), and compares its
+     dequantized output with the float build's (top-1 agreement, max abs
+     error; reported, not checked: int8 is not within float tolerance);
+  6. runs bench/ort_bench.js (onnxruntime-node, 1 thread, all graph
      optimizations) and PyTorch 1.13 eager (torch.set_num_threads(1), eval,
      no_grad), each warmed up then timed over RUNS runs, median;
-  6. checks that the three engines' outputs for both samples agree (max abs
+  7. checks that the three engines' outputs for both samples agree (max abs
      difference, against torch as the reference; the tolerance is the one of
      test/e2e: 1e-4 * max(1, max|torch|)).
 
@@ -55,6 +59,7 @@ import numpy as np  # noqa: E402
 
 CFLAGS = "-O3 -march=native"
 REL_TOL = 1e-4
+CALIB_SAMPLES = 8
 WARMUP = 2
 TIMEOUT_COMPILE = 600
 TIMEOUT_BUILD = 3600
@@ -309,12 +314,16 @@ def parse_report(text):
     return out
 
 
-def run_tyboxc(name, tyboxc, onnx_path, input_path, work, runs):
-    out_dir = os.path.join(work, name + ".c")
+def run_tyboxc(name, tyboxc, onnx_path, input_path, work, runs, flags=(), kind=""):
+    """Compile (tyboxc FLAGS), build and time one model; kind names the build
+    in the work folder and the log ("" float, "int8")."""
+    tag = name + ("." + kind if kind else "")
+    out_dir = os.path.join(work, tag + ".c")
     shutil.rmtree(out_dir, ignore_errors=True)
     proc, compile_s, _ = run_timed(
-        "tyboxc", [tyboxc, onnx_path, "-o", out_dir, "--harness", "--report"],
+        "tyboxc", [tyboxc, onnx_path, "-o", out_dir, "--harness", "--report"] + list(flags),
         TIMEOUT_COMPILE)
+    name = tag
     result = {"compile_s": compile_s}
     result.update(parse_report(proc.stdout + proc.stderr))
     log("%s: tyboxc compiled in %.2f s" % (name, compile_s))
@@ -334,7 +343,7 @@ def run_tyboxc(name, tyboxc, onnx_path, input_path, work, runs):
     result["binary_bytes"] = os.path.getsize(model_run)
     log("%s: built in %.1f s (%.1f s CPU)" % (name, cc_wall, cc_cpu))
 
-    out_path = os.path.join(work, name + ".tyboxc.out.f32")
+    out_path = os.path.join(work, tag + ".tyboxc.out.f32")
     proc, _, _ = run_timed("model_run", [model_run, input_path, out_path,
                                          str(runs)], TIMEOUT_RUN)
     for line in proc.stdout.splitlines():
@@ -344,6 +353,24 @@ def run_tyboxc(name, tyboxc, onnx_path, input_path, work, runs):
         raise StepFailure("model_run printed no latency_ms_median")
     log("%s: tyboxc median %.3f ms" % (name, result["median_ms"]))
     return result, np.fromfile(out_path, dtype="<f4")
+
+
+def calibration_file(name, shape, work):
+    """CALIB_SAMPLES N(0,1) samples (seeded, not the timed ones) for --calib."""
+    path = os.path.join(work, name + ".calib.f32")
+    if not os.path.exists(path):
+        rng = np.random.default_rng(7)
+        rng.standard_normal((CALIB_SAMPLES,) + tuple(shape)).astype("<f4").tofile(path)
+    return path
+
+
+def int8_agreement(float_out, int8_out, samples):
+    """Top-1 agreement (share of samples) and max abs error of the int8
+    build's dequantized output against the float build's."""
+    f, q = float_out.reshape(samples, -1), int8_out.reshape(samples, -1)
+    return {"top1_agreement": float(np.mean(f.argmax(1) == q.argmax(1))),
+            "max_abs_error": float(np.abs(f.astype(np.float64) - q).max()),
+            "max_abs_float": float(np.abs(f).max())}
 
 
 def run_ort(name, onnx_path, input_path, shape, work, runs):
@@ -423,6 +450,14 @@ def bench_model(name, args):
                                         args.work, args.runs)
     entry["torch"], outs["torch"] = run_torch(name, module, input_path, shape,
                                               args.runs)
+    if args.int8:
+        calib = calibration_file(name, shape, args.work)
+        entry["int8"], outs["int8"] = run_tyboxc(
+            name, args.tyboxc, onnx_path, input_path, args.work, args.runs,
+            ["--quantize", "int8", "--calib", calib], "int8")
+        q = entry["int8"]
+        samples = os.path.getsize(input_path) // (4 * int(np.prod(shape)))
+        q["agreement"] = int8_agreement(outs["tyboxc"], outs["int8"], samples)
     tb = entry["tyboxc"]
     tb["gflops"] = 2.0 * macs / (tb["median_ms"] * 1e-3) / 1e9
     entry["ort"]["gflops"] = 2.0 * macs / (entry["ort"]["median_ms"] * 1e-3) / 1e9
@@ -431,6 +466,11 @@ def bench_model(name, args):
     entry["ratio_tyboxc_torch"] = tb["median_ms"] / entry["torch"]["median_ms"]
     if tb.get("weights_bytes"):
         entry["source_per_weight_byte"] = tb["source_bytes"] / tb["weights_bytes"]
+    if args.int8:
+        q = entry["int8"]
+        q["gflops"] = 2.0 * macs / (q["median_ms"] * 1e-3) / 1e9
+        entry["ratio_int8_float"] = q["median_ms"] / tb["median_ms"]
+        entry["ratio_int8_ort"] = q["median_ms"] / entry["ort"]["median_ms"]
     entry["agreement"] = agreement(outs)
     if not entry["agreement"]["ok"]:
         log("%s: OUTPUTS DISAGREE: %s" % (name, entry["agreement"]))
@@ -514,22 +554,49 @@ def markdown_table(entries):
     return "\n".join(rows)
 
 
+def int8_table(entries):
+    head = ["model", "float ms", "int8 ms", "ORT float ms", "int8/float", "int8/ORT",
+            "int8 GFLOP/s", "weights int8 (x float)", "arena int8", "C source int8 (x weights)",
+            "top-1 agreement", "max abs error (max abs float)"]
+    rows = ["| " + " | ".join(head) + " |",
+            "|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|"]
+    for e in entries:
+        if "error" in e or "int8" not in e:
+            continue
+        tb, q = e["tyboxc"], e["int8"]
+        a = q["agreement"]
+        rows.append("| " + " | ".join([
+            e["model"], fmt_ms(tb["median_ms"]), fmt_ms(q["median_ms"]),
+            fmt_ms(e["ort"]["median_ms"]), "%.2fx" % e["ratio_int8_float"],
+            "%.2fx" % e["ratio_int8_ort"], "%.2f" % q["gflops"],
+            "%s (%.3fx)" % (human_bytes(q.get("weights_bytes")),
+                            q.get("weights_bytes", 0) / max(1, tb.get("weights_bytes", 1))),
+            human_bytes(q.get("arena_bytes")),
+            "%s (%.1fx)" % (human_bytes(q["source_bytes"]),
+                            q["source_bytes"] / max(1, q.get("weights_bytes", 1))),
+            "%.0f%%" % (100 * a["top1_agreement"]),
+            "%.2g (%.2g)" % (a["max_abs_error"], a["max_abs_float"])]) + " |")
+    return "\n".join(rows)
+
+
 def plot(entries, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     entries = [e for e in entries if "error" not in e]
-    engines = (("tyboxc", "tyboxc (C99 + AVX-512 micro-kernel, -O3 -march=native)"),
+    engines = (("tyboxc", "tyboxc float (C99 + AVX-512 micro-kernel, -O3 -march=native)"),
+               ("int8", "tyboxc int8 (same flags)"),
                ("ort", "ONNX Runtime %s" % (entries[0]["ort"].get("version", "")
                                             if entries else "")),
                ("torch", "PyTorch %s eager" % (entries[0]["torch"].get("version", "")
                                                if entries else "")))
-    width = 0.27
+    engines = tuple(e for e in engines if all(e[0] in x for x in entries))
+    width = 0.8 / len(engines)
     fig, ax = plt.subplots(figsize=(max(6, 2.2 * len(entries)), 4.5))
     xs = np.arange(len(entries))
     for i, (key, label) in enumerate(engines):
         values = [e[key]["median_ms"] for e in entries]
-        bars = ax.bar(xs + (i - 1) * width, values, width, label=label)
+        bars = ax.bar(xs + (i - (len(engines) - 1) / 2) * width, values, width, label=label)
         for bar, v in zip(bars, values):
             ax.annotate(fmt_ms(v), (bar.get_x() + bar.get_width() / 2, v),
                         ha="center", va="bottom", fontsize=7)
@@ -567,6 +634,9 @@ def main():
         help="folder for exported models and generated C (default %(default)s)")
     parser.add_argument("--tyboxc", default=os.path.join(ROOT, "build", "bin", "tyboxc"),
                         help="compiler to use (default %(default)s)")
+    parser.add_argument("--no-int8", dest="int8", action="store_false",
+                        help="skip the int8 build (tyboxc --quantize int8, calibrated on "
+                        "%d other N(0,1) samples)" % CALIB_SAMPLES)
     parser.add_argument("--json", default=os.path.join(BENCH, "results.json"),
                         help="where to write the results (default %(default)s)")
     args = parser.parse_args()
@@ -627,6 +697,9 @@ def main():
     if args.plot:
         plot(entries, args.plot)
     print(markdown_table(entries))
+    if args.int8:
+        print()
+        print(int8_table(entries))
     return 1 if failed else 0
 
 
