@@ -7,9 +7,7 @@ usage: /usr/bin/python3 run_cortexm.py --tyboxc BUILD/bin/tyboxc --work DIR
 Exports fashion_cnn with test/models/make_models.py into WORK/models, compiles
 it with tyboxc --harness, runs the host model_run on its first input sample,
 then for each configuration of tools/cortexm/Makefile (m4-hard, m4-soft,
-m0plus) builds the bare-metal harness with that sample built in (RUNTIME=used:
-only the runtime files the model calls; scripts/cortexm_size.py compiles them
-all) and runs it
+m0plus) builds the bare-metal harness with that sample built in and runs it
 twice under qemu-system-arm -M mps2-an386: once as is (the embedded input),
 once reading IN.bin and writing OUT.bin through semihosting. The m0plus
 build is ARMv6-M code (checked: the linked image's Tag_CPU_arch is v6S-M, so
@@ -91,7 +89,7 @@ def check_config(config, model_dir, sample, host, work):
     build_dir = os.path.join(work, config)
     shutil.rmtree(build_dir, ignore_errors=True)
     try:
-        elf, _ = target.build(model_dir, config, build_dir, sample, runtime="used")
+        elf, _ = target.build(model_dir, config, build_dir, sample)
         arch = target.cpu_arch(elf)
         if arch != target.ARCH[config]:
             raise StepFailure("%s: the image is built for %s, not %s" % (config, arch, target.ARCH[config]))
@@ -150,7 +148,7 @@ def check_mixed_io(tyboxc, work, config="m0plus"):
     with open(host_path, "rb") as f:
         host = f.read()
     try:
-        elf, _ = target.build(model_dir, config, os.path.join(root, config), runtime="used")
+        elf, _ = target.build(model_dir, config, os.path.join(root, config))
         run = target.run(elf, (in_path, out_path), TIMEOUT_RUN)
     except target.TargetError as e:
         raise StepFailure(str(e))

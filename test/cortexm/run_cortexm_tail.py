@@ -11,9 +11,7 @@ tail_model.py: N(0,1) calibration samples, nothing downloaded). For each, the
 glue gen_io.py writes (model_io.c: run phi_f on x0, predict x0, push SAMPLES
 labelled samples, train one epoch, predict x0 again, save the tail) is built
 twice: for the host with cc (tools/cortexm/host_main.c) and for the Cortex-M
-configurations BUILDS (tools/cortexm/Makefile, -Werror; RUNTIME=used: the
-runtime files the model calls, scripts/cortexm_size.py compiles them all),
-whose harness runs
+configurations BUILDS (tools/cortexm/Makefile, -Werror), whose harness runs
 under qemu-system-arm -M mps2-an386, reading the samples from IN.bin and
 writing OUT.bin through semihosting (the m0plus image is checked to be
 ARMv6-M and runs on the board's Cortex-M4, as in run_cortexm.py).
@@ -114,7 +112,7 @@ def check_build(kind, config, model_dir, stream, host, work):
     shutil.rmtree(build_dir, ignore_errors=True)
     out_path = os.path.join(build_dir, "out.bin")
     try:
-        elf, _ = target.build(model_dir, config, build_dir, stream, samples=SAMPLES, runtime="used")
+        elf, _ = target.build(model_dir, config, build_dir, stream, samples=SAMPLES)
         arch = target.cpu_arch(elf)
         if arch != target.ARCH[config]:
             raise StepFailure("the image is built for %s, not %s" % (arch, target.ARCH[config]))

@@ -64,9 +64,9 @@ def _first_error(text):
     return lines[-1] if lines else "no output"
 
 
-def _make(model_dir, config, build_dir, input_path, prefix, samples, runtime, goal, timeout):
+def _make(model_dir, config, build_dir, input_path, prefix, samples, goal, timeout):
     argv = ["make", "-s", "-j2", "-f", MAKEFILE, "MODEL=" + model_dir, "CONFIG=" + config,
-            "BUILD=" + build_dir, "PREFIX=" + prefix, "SAMPLES=%d" % samples, "RUNTIME=" + runtime, goal]
+            "BUILD=" + build_dir, "PREFIX=" + prefix, "SAMPLES=%d" % samples, goal]
     if input_path:
         argv.append("INPUT=" + input_path)
     try:
@@ -78,18 +78,17 @@ def _make(model_dir, config, build_dir, input_path, prefix, samples, runtime, go
                                                           _first_error(proc.stderr + proc.stdout)))
 
 
-def build(model_dir, config, build_dir, input_path=None, prefix="model", samples=4, runtime="all", timeout=600):
+def build(model_dir, config, build_dir, input_path=None, prefix="model", samples=4, timeout=600):
     """make the harness and model-only ELFs; returns (harness_elf, only_elf).
-    samples: the labelled samples of a trainable tail's training step;
-    runtime: "all" runtime files compiled, or those the model "used"."""
-    _make(model_dir, config, build_dir, input_path, prefix, samples, runtime, "all", timeout)
+    samples: the labelled samples of a trainable tail's training step."""
+    _make(model_dir, config, build_dir, input_path, prefix, samples, "all", timeout)
     return (os.path.join(build_dir, prefix + ".elf"), os.path.join(build_dir, prefix + "_only.elf"))
 
 
-def build_host(model_dir, build_dir, input_path=None, prefix="model", samples=4, runtime="used", timeout=600):
+def build_host(model_dir, build_dir, input_path=None, prefix="model", samples=4, timeout=600):
     """make the host build of the same glue and model (the Makefile's `host`);
     returns the program, which takes IN.bin OUT.bin."""
-    _make(model_dir, CONFIGS[0], build_dir, input_path, prefix, samples, runtime, "host", timeout)
+    _make(model_dir, CONFIGS[0], build_dir, input_path, prefix, samples, "host", timeout)
     return os.path.join(build_dir, "host", prefix + "_host")
 
 
