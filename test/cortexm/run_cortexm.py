@@ -27,7 +27,6 @@ counted (-icount) and the stack used are printed, not checked.
 Exit status 0 if all passed, 1 if any failed, 77 (ctest's skip) without
 arm-none-eabi-gcc or qemu-system-arm, 2 on a setup problem.
 """
-import argparse
 import os
 import shutil
 import sys
@@ -41,10 +40,10 @@ sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "cortexm"))
 from harness import StepFailure, compile_and_build, die, run_step  # noqa: E402
 import target  # noqa: E402
+import cortexm_test  # noqa: E402
 
 MODEL = "fashion_cnn"
 TOL = 1e-5
-SKIP = 77
 TIMEOUT_RUN = 120
 
 
@@ -172,21 +171,11 @@ def check_mixed_io(tyboxc, work, config="m0plus"):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--tyboxc", required=True)
-    parser.add_argument("--work", required=True, help="scratch folder (created)")
-    args = parser.parse_args()
-
-    missing = target.missing_tools()
-    if missing:
-        print("skipped: %s not found (install gcc-arm-none-eabi, libnewlib-arm-none-eabi and "
-              "qemu-system-arm: scripts/install-deps.sh)" % ", ".join(missing))
-        return SKIP
-    if not os.access(args.tyboxc, os.X_OK):
-        die("tyboxc not found at %s" % args.tyboxc)
-    work = os.path.abspath(args.work)
+    ready = cortexm_test.setup(__doc__.split("\n")[0])
+    if not ready:
+        return cortexm_test.SKIP
+    args, work = ready
     models = os.path.join(work, "models")
-    os.makedirs(work, exist_ok=True)
     try:
         run_step("make_models.py", [sys.executable, os.path.join(HERE, "..", "models", "make_models.py"),
                                     models, "--only", MODEL], 300)

@@ -32,7 +32,6 @@ checked.
 Exit status 0 if all passed, 1 if any failed, 77 (ctest's skip) without
 arm-none-eabi-gcc or qemu-system-arm, 2 on a setup problem.
 """
-import argparse
 import os
 import shutil
 import sys
@@ -45,13 +44,13 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "cortexm"))
 from harness import StepFailure, die, run_step  # noqa: E402
 import tail_model  # noqa: E402
 import target  # noqa: E402
+import cortexm_test  # noqa: E402
 
 # the float build on the FPU, and the int8 one with and without it, ARMv6-M
 # included (scripts/cortexm_size.py builds m4-soft float and int8 too)
 BUILDS = (("float", "m4-hard"), ("int8", "m4-hard"), ("int8", "m0plus"))
 SAMPLES = 3
 TOL = 1e-5
-SKIP = 77
 TIMEOUT_RUN = 120
 # the outputs of the glue, in order: name, numpy type
 OUTPUTS = ("feature", "probs_before", "class_before", "probs_after", "class_after", "tail_weights")
@@ -169,20 +168,10 @@ def host_outputs(tyboxc, onnx, calib, stream, kind, work):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--tyboxc", required=True)
-    parser.add_argument("--work", required=True, help="scratch folder (created)")
-    args = parser.parse_args()
-
-    missing = target.missing_tools()
-    if missing:
-        print("skipped: %s not found (install gcc-arm-none-eabi, libnewlib-arm-none-eabi and "
-              "qemu-system-arm: scripts/install-deps.sh)" % ", ".join(missing))
-        return SKIP
-    if not os.access(args.tyboxc, os.X_OK):
-        die("tyboxc not found at %s" % args.tyboxc)
-    work = os.path.abspath(args.work)
-    os.makedirs(work, exist_ok=True)
+    ready = cortexm_test.setup(__doc__.split("\n")[0])
+    if not ready:
+        return cortexm_test.SKIP
+    args, work = ready
     stream, calib = os.path.join(work, "stream.bin"), os.path.join(work, "calib.f32")
     try:
         onnx, first = tail_model.make_onnx(work)
