@@ -12,10 +12,11 @@
  * the x zero point is already in the bias, so every output is a plain dot
  * product of unsigned (x + 128) bytes with signed weight bytes, which gcc
  * -O3 vectorises (vpdpbusd with AVX-VNNI, widening multiply-adds without);
- * depthwise convs on that path take a direct loop over staged int16 rows.
+ * depthwise convs on that path go to tb_qconv_depthwise (qconv_depthwise.c)
+ * and every row is requantized by tb_requantize_row (qrequantize.c).
  * int8 products with b_zero 0 and b read along k (QGemm's classifier
  * weights) take int16 dot products. Stack: up to TB_QCONV_FOLD_MAX_K bytes
- * of packed windows (folded path), 4 KiB (int8 products), 5 KiB (depthwise).
+ * of packed windows (folded path), 4 KiB (int8 products).
  */
 #include "tb_runtime.h"
 
@@ -112,43 +113,12 @@ DEFINE_QCONV(qconv_u8_u8, uint8_t, uint8_t)
 DEFINE_QCONV(qconv_u8_i8, uint8_t, int8_t)
 DEFINE_QCONV(qconv_i8_u8, int8_t, uint8_t)
 
-/* tb_requantize for a multiplier in [2^30, 2^31) (as lowering makes them:
- * the INT32_MIN * INT32_MIN case cannot occur) with the shift split into
- * left = max(shift, 0) and right = max(-shift, 0), and no branch on the
- * data, so that loops over it vectorise. */
-static int32_t requantize_split(int32_t acc, int32_t m, int64_t left_mul, int32_t right)
-{
-    const int64_t a = (int64_t)acc * left_mul;
-    const int64_t sat = a > INT32_MAX ? INT32_MAX : (a < INT32_MIN ? INT32_MIN : a);
-    const int64_t ab = sat * m;
-    const int64_t nudge = ab >= 0 ? (INT64_C(1) << 30) : 1 - (INT64_C(1) << 30);
-    const int32_t h = (int32_t)((ab + nudge) / (INT64_C(1) << 31));
-    const int32_t mask = (int32_t)((UINT32_C(1) << right) - 1u);
-    const int32_t threshold = (mask >> 1) + (h < 0 ? 1 : 0);
-    return (h >> right) + ((h & mask) > threshold ? 1 : 0);
-}
-
 /* y[yo + j] = clamp(y_zero + requantize(b + acc[j])) for j < cnt, int8 or
- * uint8 y: one loop per type so that it vectorises. */
+ * uint8 y (one byte either way). */
 static void store_row(const tb_qconv_params *p, void *y, int64_t yo, const int32_t *acc, int32_t cnt, int32_t b,
                       const int32_t *rq)
 {
-    const int32_t m = rq[0], right = rq[1] < 0 ? -rq[1] : 0, yz = p->y_zero, lo = p->act_min, hi = p->act_max;
-    const int64_t left_mul = (int64_t)1 << (rq[1] > 0 ? rq[1] : 0);
-    int32_t j;
-    if (p->y_dtype == DT_U8) {
-        uint8_t *yp = (uint8_t *)y + yo;
-        for (j = 0; j < cnt; j++) {
-            int32_t v = yz + requantize_split(b + acc[j], m, left_mul, right);
-            yp[j] = (uint8_t)(v < lo ? lo : (v > hi ? hi : v));
-        }
-    } else {
-        int8_t *yp = (int8_t *)y + yo;
-        for (j = 0; j < cnt; j++) {
-            int32_t v = yz + requantize_split(b + acc[j], m, left_mul, right);
-            yp[j] = (int8_t)(v < lo ? lo : (v > hi ? hi : v));
-        }
-    }
+    tb_requantize_row(acc, cnt, b, rq, p->y_zero, p->act_min, p->act_max, (uint8_t *)y + yo);
 }
 
 /* ---- the folded int8 path ----
@@ -303,177 +273,11 @@ static void qconv_folded(const tb_qconv_params *p, const int8_t *x, const int8_t
     }
 }
 
-/* Depthwise on the folded path (one input and one output channel per
- * group): a direct loop, each tap adding a shifted input row times one
- * weight into an int32 tile. Padded taps add (x_zero - x_zero) w = 0, so
- * only each tap's span inside the input is walked; the bias gets the x_zero
- * term back. (x - x_zero) w fits int16 (|.| <= 255 * 128), which lets the
- * compiler multiply 16 bits wide. A tile holds several whole output rows
- * when they are short, so that the requantization runs over long spans. */
-#define DW_TILE 256
-#define DW_ROW (2 * DW_TILE + 8) /* int16 staged input columns of one row segment */
-/* acc[l] += R wv (R: a staged x - x_zero) for l from j on, chunks of N below cnt */
-#define DW_ROW_CHUNKS(N, R)                                                \
-    for (; j + (N) <= cnt; j += (N))                                       \
-        for (l = j; l < j + (N); l++)                                      \
-            acc[l] += (int16_t)((R) * wv)
-/* acc[l] += (X - x_zero) wv for l from j on, in chunks of N while they fit in hi */
-#define DW_CHUNKS(N, X)                                                    \
-    for (; j + (N) <= hi; j += (N))                                        \
-        for (l = j; l < j + (N); l++)                                      \
-            acc[l] += (int16_t)(((int16_t)(X) - xz) * wv)
-
-/* dw_row for 3x3 windows and strides 1 and 2: the three input rows are
- * staged (a row outside the input as zeros), then each output sums its nine
- * taps at once, so that acc is read and written once instead of nine times. */
-#define DW_3X3_TERM(r, k, o) (int32_t)(int16_t)(r[(l) * sw + (o)] * w[k])
-#define DW_3X3_CHUNKS(N)                                                                        \
-    for (; j + (N) <= cnt; j += (N))                                                            \
-        for (l = j; l < j + (N); l++)                                                           \
-            acc[l] += DW_3X3_TERM(r0, 0, 0) + DW_3X3_TERM(r0, 1, d) + DW_3X3_TERM(r0, 2, 2 * d) + \
-                      DW_3X3_TERM(r1, 3, 0) + DW_3X3_TERM(r1, 4, d) + DW_3X3_TERM(r1, 5, 2 * d) + \
-                      DW_3X3_TERM(r2, 6, 0) + DW_3X3_TERM(r2, 7, d) + DW_3X3_TERM(r2, 8, 2 * d)
-
-static void dw_row_3x3(const tb_qconv_params *p, const int8_t *xc, const int8_t *wc, int32_t oh, int32_t c0,
-                       int32_t wp, int32_t cnt, int32_t *acc)
-{
-    const int32_t sw = p->stride_w, d = p->dil_w;
-    const int16_t xz = (int16_t)p->x_zero;
-    const int32_t ilo = c0 < 0 ? -c0 : 0, ihi = p->w_in - c0 < wp ? p->w_in - c0 : wp;
-    int16_t rows[3][DW_ROW], w[9];
-    const int16_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2];
-    int32_t kh, j, l;
-    for (j = 0; j < 9; j++)
-        w[j] = wc[j];
-    for (kh = 0; kh < 3; kh++) {
-        const int32_t ih = oh * p->stride_h + kh * p->dil_h - p->pad_top;
-        for (j = 0; j < wp; j++)
-            rows[kh][j] = 0;
-        if (ih < 0 || ih >= p->h_in)
-            continue;
-        for (j = ilo; j < ihi; j++)
-            rows[kh][j] = (int16_t)(xc[(int64_t)ih * p->w_in + c0 + j] - xz);
-    }
-    j = 0;
-    DW_3X3_CHUNKS(16);
-    DW_3X3_CHUNKS(4);
-    DW_3X3_CHUNKS(1);
-}
-
-/* acc[0..cnt) += the taps of output row oh, columns ow0.. of channel xc / wc. */
-static void dw_row(const tb_qconv_params *p, const int8_t *xc, const int8_t *wc, int32_t oh, int32_t ow0,
-                   int32_t cnt, int32_t *acc)
-{
-    const int32_t sw = p->stride_w;
-    const int16_t xz = (int16_t)p->x_zero;
-    int32_t kh, kw, j, l;
-    /* the input columns the segment reads, staged as x - x_zero with the
-     * padding as 0, so that every tap spans all cnt outputs */
-    const int32_t c0 = ow0 * sw - p->pad_left, wp = (cnt - 1) * sw + (p->k_w - 1) * p->dil_w + 1;
-    int16_t row[DW_ROW];
-    if (p->k_h == 3 && p->k_w == 3 && wp <= DW_ROW && (sw == 1 || sw == 2)) {
-        dw_row_3x3(p, xc, wc, oh, c0, wp, cnt, acc);
-        return;
-    }
-    for (kh = 0; kh < p->k_h; kh++) {
-        const int32_t ih = oh * p->stride_h + kh * p->dil_h - p->pad_top;
-        if (ih < 0 || ih >= p->h_in)
-            continue;
-        if (wp <= DW_ROW && (sw == 1 || sw == 2)) {
-            const int8_t *xr = xc + (int64_t)ih * p->w_in;
-            const int32_t ilo = c0 < 0 ? -c0 : 0, ihi = p->w_in - c0 < wp ? p->w_in - c0 : wp;
-            for (j = 0; j < wp; j++)
-                row[j] = 0;
-            for (j = ilo; j < ihi; j++)
-                row[j] = (int16_t)(xr[c0 + j] - xz);
-            for (kw = 0; kw < p->k_w; kw++) {
-                const int16_t wv = wc[kh * p->k_w + kw];
-                const int16_t *rk = row + kw * p->dil_w;
-                j = 0;
-                if (sw == 1) {
-                    DW_ROW_CHUNKS(16, rk[l]);
-                    DW_ROW_CHUNKS(4, rk[l]);
-                    DW_ROW_CHUNKS(1, rk[l]);
-                } else {
-                    DW_ROW_CHUNKS(16, rk[2 * l]);
-                    DW_ROW_CHUNKS(4, rk[2 * l]);
-                    DW_ROW_CHUNKS(1, rk[2 * l]);
-                }
-            }
-            continue;
-        }
-        for (kw = 0; kw < p->k_w; kw++) {
-            const int16_t wv = wc[kh * p->k_w + kw];
-            const int32_t base = kw * p->dil_w - p->pad_left + ow0 * sw; /* input column of j = 0 */
-            /* the j with 0 <= base + j * sw < w_in */
-            const int32_t lo = base >= 0 ? 0 : (-base + sw - 1) / sw;
-            const int32_t last = p->w_in - 1 - base;
-            const int32_t hi = last < 0 ? 0 : (last / sw + 1 < cnt ? last / sw + 1 : cnt);
-            const int8_t *xr;
-            if (lo >= hi)
-                continue;
-            xr = xc + (int64_t)ih * p->w_in + base + (int64_t)lo * sw;
-            /* fixed chunks of 16, 8 and 4: rows (and their remainders) too
-             * short for the compiler's widest vector loop would run scalar */
-            if (sw == 1) {
-                j = lo;
-                DW_CHUNKS(16, xr[l - lo]);
-                DW_CHUNKS(8, xr[l - lo]);
-                DW_CHUNKS(4, xr[l - lo]);
-                DW_CHUNKS(1, xr[l - lo]);
-            } else if (sw == 2) {
-                j = lo;
-                DW_CHUNKS(16, xr[2 * (l - lo)]);
-                DW_CHUNKS(8, xr[2 * (l - lo)]);
-                DW_CHUNKS(4, xr[2 * (l - lo)]);
-                DW_CHUNKS(1, xr[2 * (l - lo)]);
-            } else {
-                for (j = lo; j < hi; j++)
-                    acc[j] += (int16_t)(((int16_t)xr[(int64_t)(j - lo) * sw] - xz) * wv);
-            }
-        }
-    }
-}
-
-static void qconv_depthwise(const tb_qconv_params *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                            const int32_t *rq, void *y)
-{
-    const int32_t ksize = p->k_h * p->k_w;
-    const int64_t in_plane = (int64_t)p->h_in * p->w_in, out_plane = (int64_t)p->h_out * p->w_out;
-    /* rows per tile (whole rows), or 1 and column segments of DW_TILE */
-    const int32_t rows = p->w_out <= DW_TILE ? DW_TILE / p->w_out : 1;
-    const int32_t seg = p->w_out <= DW_TILE ? p->w_out : DW_TILE;
-    int32_t acc[DW_TILE];
-    int32_t n, c, k, oh0, ow0, r, j;
-    for (n = 0; n < p->n; n++) {
-        for (c = 0; c < p->c_out; c++) {
-            const int8_t *xc = x + ((int64_t)n * p->c_in + c) * in_plane;
-            const int8_t *wc = w + (int64_t)c * ksize;
-            const int32_t *rc = rq + (p->per_channel ? 2 * c : 0);
-            const int64_t yc = ((int64_t)n * p->c_out + c) * out_plane;
-            int32_t b = bias[c];
-            for (k = 0; k < ksize; k++)
-                b += (p->x_zero + 128) * wc[k];
-            for (oh0 = 0; oh0 < p->h_out; oh0 += rows) {
-                const int32_t nr = p->h_out - oh0 < rows ? p->h_out - oh0 : rows;
-                for (ow0 = 0; ow0 < p->w_out; ow0 += seg) {
-                    const int32_t cnt = p->w_out - ow0 < seg ? p->w_out - ow0 : seg;
-                    for (j = 0; j < nr * cnt; j++)
-                        acc[j] = 0;
-                    for (r = 0; r < nr; r++)
-                        dw_row(p, xc, wc, oh0 + r, ow0, cnt, acc + r * cnt);
-                    store_row(p, y, yc + (int64_t)oh0 * p->w_out + ow0, acc, nr * cnt, b, rc);
-                }
-            }
-        }
-    }
-}
-
 void tb_qconv(const tb_qconv_params *p, const void *x, const void *w, const int32_t *bias,
               const int32_t *rq, void *y)
 {
     if (p->folded && p->group == p->c_in && p->group == p->c_out)
-        qconv_depthwise(p, (const int8_t *)x, (const int8_t *)w, bias, rq, y);
+        tb_qconv_depthwise(p, (const int8_t *)x, (const int8_t *)w, bias, rq, y);
     else if (p->folded)
         qconv_folded(p, (const int8_t *)x, (const int8_t *)w, bias, rq, y);
     else if (p->x_dtype == DT_I8 && p->w_dtype == DT_I8)

@@ -184,8 +184,9 @@ enum { TB_PAD_CONSTANT, TB_PAD_REFLECT, TB_PAD_EDGE };
  * shift, M = m * 2^(shift - 31); per output channel the requantization data is
  * int32_t rq[c][2] = {m, shift} (one row when per tensor). act_min / act_max
  * are the output's clamp in its integer domain (a fused Relu / Clip, or the
- * dtype's range). The integer kernels (qconv.c, qelementwise.c) use no float
- * at all; quantize.c holds the float <-> integer conversions. */
+ * dtype's range). The integer kernels (qconv.c, qconv_depthwise.c,
+ * qrequantize.c, qelementwise.c) use no float at all; quantize.c holds the
+ * float <-> integer conversions. */
 
 /* QLinearConv / ConvInteger, 1-D or 2-D (H = 1), NCHW, grouped: acc = bias[oc]
  * + sum (x - x_zero) * (w - w_zero) over the window (padding contributes 0,
@@ -394,6 +395,10 @@ void tb_rnn_f32(const tb_rnn_params *p, const float *x, const float *w, const fl
 
 void tb_qconv(const tb_qconv_params *p, const void *x, const void *w, const int32_t *bias,
               const int32_t *rq, void *y);
+/* tb_qconv's folded path for depthwise convs (group == c_in == c_out),
+ * qconv_depthwise.c */
+void tb_qconv_depthwise(const tb_qconv_params *p, const int8_t *x, const int8_t *w, const int32_t *bias,
+                        const int32_t *rq, void *y);
 void tb_qmatmul(const tb_qmatmul_params *p, const void *a, const void *b, const int32_t *c,
                 const int32_t *rq, void *y);
 void tb_qadd(const tb_qadd_params *p, const void *a, const void *b, void *y);
@@ -444,6 +449,12 @@ static inline int32_t tb_requantize(int32_t acc, int32_t multiplier, int32_t shi
     }
     return tb_rounding_shift(tb_srdhm(acc, multiplier), -shift);
 }
+
+/* y[i] = clamp(y_zero + tb_requantize(bias + acc[i], rq[0], rq[1]), lo, hi)
+ * for i < count, stored as a byte: int8 or uint8 alike, [lo, hi] being
+ * within the type's range (qrequantize.c, vectorised). */
+void tb_requantize_row(const int32_t *acc, int32_t count, int32_t bias, const int32_t *rq, int32_t y_zero,
+                       int32_t lo, int32_t hi, uint8_t *y);
 
 /* The blocked GEMM under the conv, gemm and matmul kernels (gemm_pack.c):
  * y[i * ldy + j] = clamp(bias[i] + sum_k a[i * lda + k] * B(k, j), act_min, act_max)

@@ -1735,6 +1735,50 @@ static void rand_act(int dt, int32_t *lo, int32_t *hi)
     }
 }
 
+/* tb_requantize_row against ref_requantize: random and extreme accumulators
+ * (bias + acc reaching INT32_MIN and INT32_MAX), multipliers with positive
+ * and negative shifts (and a few outside [2^30, 2^31), INT32_MIN among
+ * them), rows of every length around the vector widths, starting at odd
+ * addresses, int8 and uint8 ranges; nothing written past the row. */
+static void test_requantize_row(void)
+{
+    static int32_t acc[200];
+    static uint8_t out[200 + GUARD];
+    int id, bad = 0, bad_guard = 0;
+    for (id = 0; id < 3000 && !bad; id++) {
+        const int32_t cnt = irand(1, 150), off = irand(0, 7), dt = irand(2, 3), bias = irand(-5000, 5000);
+        int32_t rq[2], yz, lo, hi, j;
+        rand_rq(rq, id % 4 == 0 ? 1 : -31, id % 4 == 0 ? 30 : 3);
+        if (id % 50 == 1) rq[0] = INT32_MIN;
+        else if (id % 50 == 2) rq[0] = (int32_t)rnd(); /* any sign and size */
+        else if (id % 50 == 3) rq[0] = irand(0, 3);
+        yz = dt == 2 ? irand(0, 255) : irand(-128, 127);
+        rand_act(dt, &lo, &hi);
+        for (j = 0; j < cnt; j++) {
+            const int64_t sum = (int64_t)rand_acc() + bias;
+            /* bias + acc stays an int32, reaching both ends */
+            acc[off + j] = (int32_t)(sum > INT32_MAX ? INT32_MAX : sum < INT32_MIN ? INT32_MIN : sum) - bias;
+        }
+        memset(out, 0xa5, sizeof out);
+        tb_requantize_row(acc + off, cnt, bias, rq, yz, lo, hi, out + off);
+        for (j = 0; j < cnt && !bad; j++) {
+            int32_t want = yz + ref_requantize(bias + acc[off + j], rq[0], rq[1]);
+            want = want < lo ? lo : want > hi ? hi : want;
+            if (ld8(out, off + j, dt) != want) {
+                printf("FAIL requantize_row #%d: y[%d] = %d, want %d (acc %d, m %d, shift %d)\n", id, (int)j,
+                       (int)ld8(out, off + j, dt), (int)want, (int)(bias + acc[off + j]), (int)rq[0], (int)rq[1]);
+                bad++;
+            }
+        }
+        for (j = 0; j < off; j++)
+            if (out[j] != 0xa5) bad_guard++;
+        for (j = off + cnt; j < (int32_t)sizeof out; j++)
+            if (out[j] != 0xa5) bad_guard++;
+    }
+    if (bad_guard) printf("FAIL requantize_row: %d bytes written outside the row\n", bad_guard);
+    if (bad || bad_guard) g_fail++; else g_pass++;
+}
+
 /* tb_qconv's folded int8 path takes bias - (x_zero + 128) * sum w per channel
  * (what lowering computes) in QFOLD. */
 static int32_t QFOLD[4096];
@@ -1857,6 +1901,80 @@ static void test_qconv(void)
     }
 }
 
+/* tb_qconv's depthwise kernel (folded int8 path) on MobileNet-like and odd
+ * shapes: 3x3 strides 1 and 2 with pads 0 to 2, 5x5, dilation, widths 7,
+ * 14, 56 and 113, rows wider than its staging (column segments), windows
+ * too wide for it (direct sums), tall kernels, per channel and per tensor,
+ * int8 and uint8 out; against the direct sum reading padding as x_zero. */
+static void test_qconv_depthwise(void)
+{
+    static const int32_t widths[] = {7, 14, 56, 113};
+    int id;
+    for (id = 0; id < 160; id++) {
+        tb_qconv_params p;
+        int32_t c, oh, ow, kh, kw, nout, eh, ew, pb, pr;
+        memset(&p, 0, sizeof p);
+        p.n = 1;
+        p.c_in = p.c_out = p.group = irand(1, 4);
+        p.k_h = p.k_w = id % 5 == 4 ? 5 : 3;
+        p.stride_h = p.stride_w = irand(1, 2);
+        p.dil_h = p.dil_w = id % 7 == 6 ? 2 : 1;
+        p.w_in = widths[id % 4];
+        p.h_in = p.w_in > 56 ? irand(3, 9) : irand(3, p.w_in);
+        p.pad_top = p.pad_left = irand(0, 2);
+        if (id % 3 == 2) p.stride_w = 3 - p.stride_h, p.dil_h = 1; /* unequal strides and dilations */
+        if (id >= 150) { /* wide: column segments (150..154), window past the staging (155..159) */
+            p.c_in = p.c_out = p.group = 1;
+            p.k_h = id < 155 ? 3 : 1, p.k_w = id < 155 ? 3 : 4500;
+            p.h_in = id < 155 ? 4 : 1, p.w_in = id < 155 ? 3000 + id : 4600;
+            p.pad_top = 0;
+        }
+        if (id == 149) { /* a tall kernel: more kernel rows than the vector path takes */
+            p.c_in = p.c_out = p.group = 2;
+            p.k_h = 70, p.k_w = 1, p.h_in = 75, p.w_in = 9, p.stride_h = 1, p.dil_h = 1, p.pad_top = 1;
+        }
+        eh = (p.k_h - 1) * p.dil_h + 1, ew = (p.k_w - 1) * p.dil_w + 1;
+        pb = irand(0, 2), pr = irand(0, 2);
+        if (p.h_in + p.pad_top + pb < eh) pb = eh - p.h_in - p.pad_top;
+        if (p.w_in + p.pad_left + pr < ew) pr = ew - p.w_in - p.pad_left;
+        p.h_out = (p.h_in + p.pad_top + pb - eh) / p.stride_h + 1;
+        p.w_out = (p.w_in + p.pad_left + pr - ew) / p.stride_w + 1;
+        p.x_dtype = p.w_dtype = 3, p.y_dtype = irand(2, 3), p.folded = 1;
+        p.x_zero = irand(-128, 127);
+        p.y_zero = p.y_dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        rand_act(p.y_dtype, &p.act_min, &p.act_max);
+        p.per_channel = irand(0, 1);
+        fill8(QX, p.c_in * p.h_in * p.w_in);
+        fill8(QW, p.c_out * p.k_h * p.k_w);
+        for (c = 0; c < p.c_out; c++) {
+            QBIAS[c] = irand(-20000, 20000);
+            rand_rq(QRQ + 2 * c, p.k_w > 100 ? -14 : -12, p.k_w > 100 ? -12 : 2);
+        }
+        nout = p.c_out * p.h_out * p.w_out;
+        memset(QY, 0xa5, (size_t)nout + GUARD);
+        fold_bias(&p, 1);
+        tb_qconv(&p, QX, QW, QFOLD, QRQ, QY);
+        for (c = 0; c < p.c_out; c++)
+            for (oh = 0; oh < p.h_out; oh++)
+                for (ow = 0; ow < p.w_out; ow++) {
+                    int32_t acc = QBIAS[c];
+                    for (kh = 0; kh < p.k_h; kh++)
+                        for (kw = 0; kw < p.k_w; kw++) {
+                            int32_t ih = oh * p.stride_h + kh * p.dil_h - p.pad_top;
+                            int32_t iw = ow * p.stride_w + kw * p.dil_w - p.pad_left;
+                            if (ih >= 0 && ih < p.h_in && iw >= 0 && iw < p.w_in)
+                                acc += ((int8_t)QX[(c * p.h_in + ih) * p.w_in + iw] - p.x_zero) *
+                                       (int8_t)QW[(c * p.k_h + kh) * p.k_w + kw];
+                        }
+                    QWANT[(c * p.h_out + oh) * p.w_out + ow] = ref_out(
+                        acc, QRQ + (p.per_channel ? 2 * c : 0), p.y_dtype, p.y_zero, p.act_min, p.act_max);
+                }
+        read_out(p.y_dtype, nout);
+        check_ints("qconv_depthwise", id, QGOT, QWANT, nout);
+        if (QY[nout] != 0xa5) printf("FAIL qconv_depthwise #%d: wrote past the output\n", id), g_fail++;
+    }
+}
+
 static void test_qmatmul(void)
 {
     int id;
@@ -1972,6 +2090,48 @@ static void test_qadd(void)
         (void)d;
         read_out(p.dtype, p.count);
         check_ints("qadd", id, QGOT, QWANT, p.count);
+    }
+}
+
+/* tb_qadd's flat path (operands of the output's shape, as MobileNet's
+ * residual adds): long rank-3 tensors, a size-1 axis, random multipliers
+ * (left shifts included) against the reference arithmetic. */
+static void test_qadd_flat(void)
+{
+    int id;
+    for (id = 0; id < 60; id++) {
+        tb_qadd_params p;
+        int32_t i, rqa[2], rqb[2], rqy[2];
+        memset(&p, 0, sizeof p);
+        p.dtype = irand(2, 3);
+        p.rank = 3;
+        p.dims[0] = irand(1, 24), p.dims[1] = id % 5 == 0 ? 1 : irand(1, 30), p.dims[2] = irand(1, 40);
+        dense_strides(3, p.dims, p.a_strides);
+        dense_strides(3, p.dims, p.b_strides);
+        if (p.dims[1] == 1) p.b_strides[1] = 0; /* a size-1 axis: its stride is never used */
+        p.count = p.dims[0] * p.dims[1] * p.dims[2];
+        p.left_shift = irand(0, 1) ? 20 : irand(0, 8);
+        rand_rq(rqa, -12, 1);
+        rand_rq(rqb, -12, 1);
+        rand_rq(rqy, -22, 3);
+        p.a_mult = rqa[0], p.a_shift = rqa[1], p.b_mult = rqb[0], p.b_shift = rqb[1];
+        p.y_mult = rqy[0], p.y_shift = rqy[1];
+        p.a_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        p.b_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        p.y_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        rand_act(p.dtype, &p.act_min, &p.act_max);
+        fill8(QX, p.count);
+        fill8(QW, p.count);
+        memset(QY, 0xa5, (size_t)p.count + GUARD);
+        tb_qadd(&p, QX, QW, QY);
+        for (i = 0; i < p.count; i++) {
+            int32_t ra = ref_requantize((ld8(QX, i, p.dtype) - p.a_zero) * (1 << p.left_shift), p.a_mult, p.a_shift);
+            int32_t rb = ref_requantize((ld8(QW, i, p.dtype) - p.b_zero) * (1 << p.left_shift), p.b_mult, p.b_shift);
+            QWANT[i] = ref_out(ra + rb, rqy, p.dtype, p.y_zero, p.act_min, p.act_max);
+        }
+        read_out(p.dtype, p.count);
+        check_ints("qadd_flat", id, QGOT, QWANT, p.count);
+        if (QY[p.count] != 0xa5) printf("FAIL qadd_flat #%d: wrote past the output\n", id), g_fail++;
     }
 }
 
@@ -2144,10 +2304,13 @@ static void test_quantize(void)
 static void test_quantized(void)
 {
     test_requant_helpers();
+    test_requantize_row();
     g_saturated_lo = g_saturated_hi = 0;
     test_qconv();
+    test_qconv_depthwise();
     test_qmatmul();
     test_qadd();
+    test_qadd_flat();
     test_qrescale_lut();
     test_qpool();
     test_quantize();
