@@ -10,6 +10,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef int lower_fn(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err);
@@ -135,6 +136,29 @@ static int lower_avgpool(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) 
     return lower_pool(g, n, L, TB_K_avgpool, err);
 }
 
+/* A constant transB operand (fully connected layers: weights [n,k]) is
+ * transposed here, once, into a derived constant [k,n] that the blocked GEMM
+ * reads in place, so the generated code never transposes it at run time.
+ * The original weights are then read by no call and not emitted. Returns the
+ * B operand the call takes (trans_b cleared when it is the transposed copy). */
+static int gemm_weights_kn(tb_graph *g, tb_node *n, tb_gemm_params *p) {
+    int id = n->inputs[1];
+    tb_value *b = &g->values[id];
+    if (!p->trans_b || b->dtype != TB_F32 || b->rank != 2 || !b->data || b->producer >= 0 ||
+        tb_value_is_graph_input(g, id))
+        return id;
+    const int64_t rows = b->dims[0], cols = b->dims[1]; /* n, k */
+    float *t = malloc((size_t)(rows * cols > 0 ? rows * cols : 1) * sizeof *t);
+    if (!t) tb_die(__FILE__, __LINE__, "out of memory");
+    const float *src = b->data;
+    for (int64_t j = 0; j < rows; j++)
+        for (int64_t k = 0; k < cols; k++) t[k * rows + j] = src[j * cols + k];
+    int kn = tb_graph_derived_const(g, id, "kn", TB_F32, 2, (int64_t[]){cols, rows}, t);
+    free(t);
+    p->trans_b = 0;
+    return kn;
+}
+
 static int lower_gemm(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
     tb_value *a = in_val(g, n, 0), *y = out_val(g, n, 0);
     if (need_f32(n, a, err)) return 1;
@@ -155,7 +179,8 @@ static int lower_gemm(tb_graph *g, tb_node *n, tb_lowered *L, tb_error *err) {
         p->c_stride_m = s[0], p->c_stride_n = s[1];
     }
     clip_attrs(n, &p->act_min, &p->act_max);
-    set_args(c, 4, (int[]){n->inputs[0], n->inputs[1], cid, n->outputs[0]});
+    int bid = p->trans_a ? n->inputs[1] : gemm_weights_kn(g, n, p);
+    set_args(c, 4, (int[]){n->inputs[0], bid, cid, n->outputs[0]});
     return 0;
 }
 

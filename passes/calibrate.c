@@ -270,9 +270,12 @@ int tb_calibrate(tb_graph *g, const char *path, tb_calib_method method, FILE *pr
                  tb_calib_range *ranges, int *n_samples, tb_error *err) {
     sample_file s;
     int rc = open_samples(g, path, &s, err);
-    void **ptr = calloc((size_t)g->n_values + 1, sizeof *ptr);
-    int *last_use = calloc((size_t)g->n_values + 1, sizeof *last_use);
-    observer *obs = calloc((size_t)g->n_values + 1, sizeof *obs);
+    /* Lowering in tb_interp_node may add derived constants: the arrays cover
+     * the values there are now, and nothing past nv is ever looked up. */
+    const int nv = g->n_values;
+    void **ptr = calloc((size_t)nv + 1, sizeof *ptr);
+    int *last_use = calloc((size_t)nv + 1, sizeof *last_use);
+    observer *obs = calloc((size_t)nv + 1, sizeof *obs);
     TB_ASSERT(ptr && last_use && obs);
     /* A value's buffer goes after its last reader; graph inputs and outputs
      * live through the whole sample (last use n_nodes). */
@@ -337,7 +340,7 @@ int tb_calibrate(tb_graph *g, const char *path, tb_calib_method method, FILE *pr
         }
         *n_samples = s.n;
     }
-    for (int v = 0; v < g->n_values; v++) {
+    for (int v = 0; v < nv; v++) {
         if (ptr[v] && !g->values[v].data) free(ptr[v]);
         free(obs[v].bins[0]);
         free(obs[v].bins[1]);

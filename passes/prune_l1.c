@@ -524,10 +524,13 @@ static int output_error(tb_graph *g, calib *cb, double *rel, tb_error *err) {
  * consumers (the sink slices), which gives exactly the pruned output. */
 static int measure_sensitivity(pruner *P, calib *cb, tb_error *err) {
     tb_graph *g = P->g;
-    cb->ptr = calloc((size_t)g->n_values, sizeof(void *));
-    cb->owned = calloc((size_t)g->n_values, 1);
+    /* Lowering in tb_interp_node may add derived constants: the arrays cover
+     * the values there are now, and nothing past nv is ever looked up. */
+    const int nv = g->n_values;
+    cb->ptr = calloc((size_t)nv, sizeof(void *));
+    cb->owned = calloc((size_t)nv, 1);
     TB_ASSERT(cb->ptr && cb->owned);
-    for (int v = 0; v < g->n_values; v++) {
+    for (int v = 0; v < nv; v++) {
         if (g->values[v].data) { cb->ptr[v] = g->values[v].data; continue; }
         if (g->values[v].rank < 0) continue;
         cb->ptr[v] = calloc(tb_value_bytes(&g->values[v]) + 16, 1);
@@ -585,7 +588,7 @@ static int measure_sensitivity(pruner *P, calib *cb, tb_error *err) {
             s->grid[s->n_grid] = m, s->err_at[s->n_grid++] = e_rel;
         }
     }
-    for (int v = 0; v < g->n_values; v++)
+    for (int v = 0; v < nv; v++)
         if (cb->owned[v]) free(cb->ptr[v]);
     free(cb->ptr), free(cb->owned), free(cb->ref), free(cb->x);
     return rc;

@@ -16,7 +16,9 @@ typedef struct {
 } im2col_ctx;
 
 /* panel[kk * ldp + t] = x at the input position that output position j0 + t
- * reads for the row k0 + kk = (ic * k_h + kh) * k_w + kw, 0 in the padding. */
+ * reads for the row k0 + kk = (ic * k_h + kh) * k_w + kw, 0 in the padding.
+ * The rows are walked with running (ic, kh, kw) counters, and with stride_w 1
+ * a run's valid columns need no division. */
 static void pack_im2col(const void *vctx, int32_t k0, int32_t kc, int32_t j0, int32_t nr,
                         float *panel, int32_t ldp)
 {
@@ -24,40 +26,46 @@ static void pack_im2col(const void *vctx, int32_t k0, int32_t kc, int32_t j0, in
     const tb_conv_params *p = ctx->p;
     const int64_t in_plane = (int64_t)p->h_in * p->w_in;
     const int32_t ksize = p->k_h * p->k_w;
-    /* the output positions j0 .. j0 + nr (nr <= 32) as runs along output rows */
-    int32_t run_oh[32], run_ow[32], run_len[32], n_runs = 0, t = 0;
-    int32_t kk;
+    /* the output positions j0 .. j0 + nr (nr <= 32) as runs along output
+     * rows: the input row and column of each run's first window */
+    int32_t run_ih[32], run_iw[32], run_len[32], n_runs = 0, t = 0;
+    int32_t kk, ic = k0 / ksize, kh = (k0 % ksize) / p->k_w, kw = k0 % p->k_w;
     while (t < nr && n_runs < 32) {
         const int32_t pos = j0 + t;
         const int32_t ow = pos % p->w_out;
         int32_t len = p->w_out - ow;
         if (len > nr - t)
             len = nr - t;
-        run_oh[n_runs] = pos / p->w_out;
-        run_ow[n_runs] = ow;
+        run_ih[n_runs] = pos / p->w_out * p->stride_h - p->pad_top;
+        run_iw[n_runs] = ow * p->stride_w - p->pad_left;
         run_len[n_runs++] = len;
         t += len;
     }
     for (kk = 0; kk < kc; kk++) {
-        const int32_t k = k0 + kk;
-        const int32_t ic = k / ksize, kh = (k % ksize) / p->k_w, kw = k % p->k_w;
         const float *xc = ctx->x + ic * in_plane;
+        const int32_t dh = kh * p->dil_h, dw = kw * p->dil_w;
         float *restrict dst = panel + (int64_t)kk * ldp;
         int32_t r, u;
         for (r = 0, t = 0; r < n_runs; t += run_len[r], r++) {
-            const int32_t ih = run_oh[r] * p->stride_h - p->pad_top + kh * p->dil_h;
-            const int32_t iw0 = run_ow[r] * p->stride_w - p->pad_left + kw * p->dil_w;
+            const int32_t ih = run_ih[r] + dh, iw0 = run_iw[r] + dw, len = run_len[r];
             int32_t lo, hi;
             float *restrict d = dst + t;
             if (ih < 0 || ih >= p->h_in) {
-                for (u = 0; u < run_len[r]; u++)
+                for (u = 0; u < len; u++)
                     d[u] = 0.0f;
                 continue;
             }
-            tb_index_span(iw0, p->stride_w, run_len[r], p->w_in, &lo, &hi);
+            if (p->stride_w == 1) {
+                lo = iw0 < 0 ? -iw0 : 0;
+                hi = p->w_in - iw0;
+            } else {
+                tb_index_span(iw0, p->stride_w, len, p->w_in, &lo, &hi);
+            }
             /* lo may pass the run when it lies in the left padding */
-            if (lo > run_len[r])
-                lo = run_len[r];
+            if (lo > len)
+                lo = len;
+            if (hi > len)
+                hi = len;
             if (hi < lo)
                 hi = lo;
             for (u = 0; u < lo; u++)
@@ -72,11 +80,18 @@ static void pack_im2col(const void *vctx, int32_t k0, int32_t kc, int32_t j0, in
                     for (u = lo; u < hi; u++)
                         d[u] = xr[(int64_t)(u - lo) * p->stride_w];
             }
-            for (u = hi; u < run_len[r]; u++)
+            for (u = hi; u < len; u++)
                 d[u] = 0.0f;
         }
         for (u = nr; u < ldp; u++)
             dst[u] = 0.0f;
+        if (++kw == p->k_w) {
+            kw = 0;
+            if (++kh == p->k_h) {
+                kh = 0;
+                ic++;
+            }
+        }
     }
 }
 

@@ -10,6 +10,12 @@
  * the plane (plane3x3_same). Other kernels, and rows wider than the buffers,
  * build the row in place: the bias, one pass per input row the window
  * touches (unchecked over the interior columns), then the clamp.
+ *
+ * With __AVX512F__ (unless TB_NO_SIMD) every 3x3 conv without dilation and
+ * with stride_w 1 or 2 runs an intrinsics path instead, bias, 9 taps and
+ * clamp in registers, with no copies: stride-1 "same" planes as one flat
+ * run of 16-wide vectors (7x7 and 14x14 planes fill them too), the edges by
+ * masks; other 3x3 convs row by row, stride 2 de-interleaved in registers.
  */
 #include "tb_runtime.h"
 
@@ -191,6 +197,177 @@ static void plane3x3_same(const tb_conv_params *p, const float *xc, const float 
     row3x3(p, xc, wc, bias, h - 1, yc + (int64_t)(h - 1) * w, ring);
 }
 
+#if !defined(TB_NO_SIMD) && defined(__AVX512F__)
+#include <immintrin.h>
+#define TB_DW_AVX512 1
+
+/* AVX-512: 3x3 kernels (no dilation) with masked loads instead of padded
+ * copies or border fix-ups. Masked-off lanes are never read (the loads
+ * suppress faults there), so a window may hang past the plane's edges. */
+
+/* The lanes l of a 16-wide vector with 0 <= base + l < len. */
+static __mmask16 lanes_in(int64_t base, int64_t len)
+{
+    const int64_t lo = base < 0 ? -base : 0, hi = len - base > 16 ? 16 : len - base;
+    if (lo >= hi)
+        return 0;
+    return (__mmask16)((((uint32_t)1 << hi) - 1u) & ~(((uint32_t)1 << lo) - 1u));
+}
+
+/* One channel of a 3x3 stride-1 conv with pads of 1 and the same output
+ * size: the plane as one flat run of 16-wide vectors, so that 7- and
+ * 14-wide rows still fill them (a vector spans several rows). A tap one row
+ * up or down is masked where it leaves the plane, one column left or right
+ * where it would wrap into the neighbouring row: not_first[c] / not_last[c]
+ * are the lanes whose column (c + l) mod w is not 0 / not w - 1. */
+static void plane3x3_flat_avx512(const tb_conv_params *p, const float *xc, const float *wc,
+                                 float bias, float *yc, const __mmask16 *not_first,
+                                 const __mmask16 *not_last)
+{
+    const int32_t w = p->w_in;
+    const int64_t hw = (int64_t)p->h_in * w;
+    const __m512 w00 = _mm512_set1_ps(wc[0]), w01 = _mm512_set1_ps(wc[1]), w02 = _mm512_set1_ps(wc[2]);
+    const __m512 w10 = _mm512_set1_ps(wc[3]), w11 = _mm512_set1_ps(wc[4]), w12 = _mm512_set1_ps(wc[5]);
+    const __m512 w20 = _mm512_set1_ps(wc[6]), w21 = _mm512_set1_ps(wc[7]), w22 = _mm512_set1_ps(wc[8]);
+    const __m512 bv = _mm512_set1_ps(bias), lo_v = _mm512_set1_ps(p->act_min), hi_v = _mm512_set1_ps(p->act_max);
+    /* Vectors at q in [w + 1, hw - w - 16] read only inside the plane: plain
+     * loads there, the columns that wrap masked off in the FMA itself. */
+    const int64_t inner_lo = (int64_t)w + 1, inner_hi = hw - w - 16;
+    int64_t q;
+    int32_t col = 0; /* q mod w */
+    for (q = 0; q < hw; q += 16) {
+        const __mmask16 l = not_first[col], r = not_last[col];
+        const float *x0 = xc + (q - w), *x1 = xc + q, *x2 = xc + (q + w);
+        __m512 acc = bv;
+        if (q >= inner_lo && q <= inner_hi) {
+            acc = _mm512_mask3_fmadd_ps(w00, _mm512_loadu_ps(x0 - 1), acc, l);
+            acc = _mm512_fmadd_ps(w01, _mm512_loadu_ps(x0), acc);
+            acc = _mm512_mask3_fmadd_ps(w02, _mm512_loadu_ps(x0 + 1), acc, r);
+            acc = _mm512_mask3_fmadd_ps(w10, _mm512_loadu_ps(x1 - 1), acc, l);
+            acc = _mm512_fmadd_ps(w11, _mm512_loadu_ps(x1), acc);
+            acc = _mm512_mask3_fmadd_ps(w12, _mm512_loadu_ps(x1 + 1), acc, r);
+            acc = _mm512_mask3_fmadd_ps(w20, _mm512_loadu_ps(x2 - 1), acc, l);
+            acc = _mm512_fmadd_ps(w21, _mm512_loadu_ps(x2), acc);
+            acc = _mm512_mask3_fmadd_ps(w22, _mm512_loadu_ps(x2 + 1), acc, r);
+            acc = _mm512_min_ps(_mm512_max_ps(acc, lo_v), hi_v);
+            _mm512_storeu_ps(yc + q, acc);
+        } else {
+            const __mmask16 up = lanes_in(q - w, hw), mid = lanes_in(q, hw), down = lanes_in(q + w, hw);
+            acc = _mm512_fmadd_ps(w00, _mm512_maskz_loadu_ps(up & l, x0 - 1), acc);
+            acc = _mm512_fmadd_ps(w01, _mm512_maskz_loadu_ps(up, x0), acc);
+            acc = _mm512_fmadd_ps(w02, _mm512_maskz_loadu_ps(up & r, x0 + 1), acc);
+            acc = _mm512_fmadd_ps(w10, _mm512_maskz_loadu_ps(mid & l, x1 - 1), acc);
+            acc = _mm512_fmadd_ps(w11, _mm512_maskz_loadu_ps(mid, x1), acc);
+            acc = _mm512_fmadd_ps(w12, _mm512_maskz_loadu_ps(mid & r, x1 + 1), acc);
+            acc = _mm512_fmadd_ps(w20, _mm512_maskz_loadu_ps(down & l, x2 - 1), acc);
+            acc = _mm512_fmadd_ps(w21, _mm512_maskz_loadu_ps(down, x2), acc);
+            acc = _mm512_fmadd_ps(w22, _mm512_maskz_loadu_ps(down & r, x2 + 1), acc);
+            acc = _mm512_min_ps(_mm512_max_ps(acc, lo_v), hi_v);
+            _mm512_mask_storeu_ps(yc + q, mid, acc);
+        }
+        col += 16;
+        while (col >= w)
+            col -= w;
+    }
+}
+
+/* One channel of any other 3x3 conv with stride_w 1 or 2, row by row in
+ * 16-wide chunks. Taps outside the input are masked off; rows outside it
+ * are skipped. Stride 2 loads 32 consecutive inputs twice (at the first
+ * tap's column and two columns on) and de-interleaves them into the even
+ * (taps 0 and 2) and odd (tap 1) columns. */
+static void plane3x3_rows_avx512(const tb_conv_params *p, const float *xc, const float *wc,
+                                 float bias, float *yc)
+{
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    const __m512 bv = _mm512_set1_ps(bias), lo_v = _mm512_set1_ps(p->act_min), hi_v = _mm512_set1_ps(p->act_max);
+    const int32_t s = p->stride_w, w_in = p->w_in;
+    __m512 wv[9];
+    int32_t oh, j0, kh;
+    for (kh = 0; kh < 9; kh++)
+        wv[kh] = _mm512_set1_ps(wc[kh]);
+    for (oh = 0; oh < p->h_out; oh++) {
+        const int32_t ih0 = oh * p->stride_h - p->pad_top;
+        float *yr = yc + (int64_t)oh * p->w_out;
+        for (j0 = 0; j0 < p->w_out; j0 += 16) {
+            const int64_t base = (int64_t)j0 * s - p->pad_left; /* input column of tap 0, lane 0 */
+            /* the same column masks for the three rows: at 0, 1, 2 (stride 1) or
+             * 0, 16, 2, 18 (stride 2) columns from base */
+            const __mmask16 m0 = lanes_in(base, w_in), m1 = lanes_in(base + (s == 1 ? 1 : 16), w_in);
+            const __mmask16 m2 = lanes_in(base + 2, w_in), m3 = lanes_in(base + 18, w_in);
+            const int inner = base >= 0 && base + 34 <= w_in; /* stride 2: no mask needed */
+            __m512 acc = bv;
+            for (kh = 0; kh < 3; kh++) {
+                const int32_t ih = ih0 + kh;
+                const float *xr = xc + (int64_t)ih * w_in + base;
+                const __m512 *wk = wv + 3 * kh;
+                if (ih < 0 || ih >= p->h_in)
+                    continue;
+                if (s == 1) {
+                    acc = _mm512_fmadd_ps(wk[0], _mm512_maskz_loadu_ps(m0, xr), acc);
+                    acc = _mm512_fmadd_ps(wk[1], _mm512_maskz_loadu_ps(m1, xr + 1), acc);
+                    acc = _mm512_fmadd_ps(wk[2], _mm512_maskz_loadu_ps(m2, xr + 2), acc);
+                } else if (inner) {
+                    const __m512 a0 = _mm512_loadu_ps(xr), a1 = _mm512_loadu_ps(xr + 16);
+                    const __m512 b0 = _mm512_loadu_ps(xr + 2), b1 = _mm512_loadu_ps(xr + 18);
+                    acc = _mm512_fmadd_ps(wk[0], _mm512_permutex2var_ps(a0, even, a1), acc);
+                    acc = _mm512_fmadd_ps(wk[1], _mm512_permutex2var_ps(a0, odd, a1), acc);
+                    acc = _mm512_fmadd_ps(wk[2], _mm512_permutex2var_ps(b0, even, b1), acc);
+                } else {
+                    const __m512 a0 = _mm512_maskz_loadu_ps(m0, xr), a1 = _mm512_maskz_loadu_ps(m1, xr + 16);
+                    const __m512 b0 = _mm512_maskz_loadu_ps(m2, xr + 2), b1 = _mm512_maskz_loadu_ps(m3, xr + 18);
+                    acc = _mm512_fmadd_ps(wk[0], _mm512_permutex2var_ps(a0, even, a1), acc);
+                    acc = _mm512_fmadd_ps(wk[1], _mm512_permutex2var_ps(a0, odd, a1), acc);
+                    acc = _mm512_fmadd_ps(wk[2], _mm512_permutex2var_ps(b0, even, b1), acc);
+                }
+            }
+            acc = _mm512_min_ps(_mm512_max_ps(acc, lo_v), hi_v);
+            _mm512_mask_storeu_ps(yr + j0, lanes_in(j0, p->w_out), acc);
+        }
+    }
+}
+
+/* The 3x3 convs the AVX-512 path takes; returns 0 for the others. */
+static int depthwise3x3_avx512(const tb_conv_params *p, const float *x, const float *w,
+                               const float *b, float *y)
+{
+    const int64_t in_plane = (int64_t)p->h_in * p->w_in;
+    const int64_t out_plane = (int64_t)p->h_out * p->w_out;
+    const int flat = p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 1 && p->pad_left == 1 &&
+                     p->h_out == p->h_in && p->w_out == p->w_in && p->w_in <= TB_DW_ROW;
+    __mmask16 not_first[TB_DW_ROW], not_last[TB_DW_ROW];
+    int32_t n, c;
+    if (p->k_h != 3 || p->k_w != 3 || p->dil_h != 1 || p->dil_w != 1 ||
+        (p->stride_w != 1 && p->stride_w != 2))
+        return 0;
+    if (flat) {
+        int32_t col, l;
+        for (col = 0; col < p->w_in; col++) {
+            uint32_t first = 0, last = 0;
+            for (l = 0; l < 16; l++) {
+                const int32_t ow = (col + l) % p->w_in;
+                first |= (uint32_t)(ow != 0) << l;
+                last |= (uint32_t)(ow != p->w_in - 1) << l;
+            }
+            not_first[col] = (__mmask16)first;
+            not_last[col] = (__mmask16)last;
+        }
+    }
+    for (n = 0; n < p->n; n++)
+        for (c = 0; c < p->c_out; c++) {
+            const float *xc = x + ((int64_t)n * p->c_in + c) * in_plane;
+            float *yc = y + ((int64_t)n * p->c_out + c) * out_plane;
+            const float bias = b ? b[c] : 0.0f;
+            if (flat)
+                plane3x3_flat_avx512(p, xc, w + (int64_t)c * 9, bias, yc, not_first, not_last);
+            else
+                plane3x3_rows_avx512(p, xc, w + (int64_t)c * 9, bias, yc);
+        }
+    return 1;
+}
+#endif
+
 void tb_conv_depthwise_f32(const tb_conv_params *p, const float *x, const float *w,
                            const float *b, float *y)
 {
@@ -205,6 +382,11 @@ void tb_conv_depthwise_f32(const tb_conv_params *p, const float *x, const float 
                      p->h_in >= 3 && p->w_in >= 3;
     row_ring ring;
     int32_t lo, hi, n, c, oh, kh, j;
+
+#if defined(TB_DW_AVX512)
+    if (depthwise3x3_avx512(p, x, w, b, y))
+        return;
+#endif
 
     /* interior columns: j * s - pl >= 0 and j * s - pl + (k_w - 1) * d <= w_in - 1 */
     {

@@ -1,10 +1,11 @@
 /* gemm.c - tb_gemm_f32 (ONNX Gemm: optional transposes, alpha/beta, broadcast
  * C, fused clamp) and tb_matmul_f32 (ONNX MatMul with broadcast batch dims).
- * Gemm runs the blocked GEMM of gemm_pack.c unless A is transposed (batch-1
- * fully connected layers too: their transposed B is packed into panels, so
- * the sums vectorise across outputs and stay in plain k order). MatMul does
- * for at least TB_GEMM_MIN_M rows; thinner products are rows of B scaled
- * and added (i-k-j).
+ * Gemm and MatMul run the blocked GEMM of gemm_pack.c for at least
+ * TB_GEMM_MIN_M rows; thinner products (batch-1 fully connected layers) are
+ * rows of B scaled and added (i-k-j), so the sums vectorise across outputs
+ * and stay in plain k order. Lowering stores a constant transB operand
+ * transposed, so only a run-time transB (packed into panels as a transposed
+ * copy) or a transposed A (dot products) takes another path.
  */
 #include "tb_runtime.h"
 
@@ -72,7 +73,12 @@ void tb_gemm_f32(const tb_gemm_params *p, const float *a, const float *b,
     const int64_t a_sk = p->trans_a ? m : 1;
     int32_t i, j, kk;
 
-    if (!p->trans_a) {
+    if (!p->trans_a && !p->trans_b) {
+        /* B read in place (fully connected layers too: lowering stores their
+         * constant transB weights transposed); fewer than TB_GEMM_MIN_M rows
+         * stream B's rows once instead of filling a tile of repeated rows */
+        mm(m, n, k, a, b, y);
+    } else if (!p->trans_a) {
         /* y = A' B' first, blocked; alpha, C and the clamp below */
         trans_ctx ctx;
         tb_gemm_core gc;

@@ -53,20 +53,52 @@
 #define TB_GEMM_AVX2 1
 #endif
 
-/* The tile accumulators: MR rows of NR floats, tile[r * TB_GEMM_NR + t],
- * read at the start (bias or the sums so far) and written at the end. */
+/* AVX-512 keeps the tile in registers from y to y (micro_kernel_y); the
+ * others keep MR rows of NR floats, tile[r * TB_GEMM_NR + t], read at the
+ * start (bias or the sums so far) and written at the end. */
 #if defined(TB_GEMM_AVX512)
 
-static void micro_kernel(int32_t kc, const float *const *a, const float *b, int64_t ldb, float *tile)
+/* One tile straight from and to y, mr <= 6 rows by nr <= 32 columns: it
+ * starts from the bias (first k block) or the sums in y, and is clamped
+ * (last k block) and stored without going through the tile buffer. Rows
+ * past mr are computed (they repeat the last row of A) into a spare row,
+ * never into y; columns past nr are masked off. Same sums in the same order
+ * as load_tile + micro_kernel + store_tile. */
+static void micro_kernel_y(int32_t kc, const float *const *a, const float *b, int64_t ldb,
+                           const tb_gemm_core *g, int32_t i0, int32_t mr, int32_t j0, int32_t nr,
+                           int first, int last)
 {
-    __m512 c00 = _mm512_loadu_ps(tile + 0), c01 = _mm512_loadu_ps(tile + 16);
-    __m512 c10 = _mm512_loadu_ps(tile + 32), c11 = _mm512_loadu_ps(tile + 48);
-    __m512 c20 = _mm512_loadu_ps(tile + 64), c21 = _mm512_loadu_ps(tile + 80);
-    __m512 c30 = _mm512_loadu_ps(tile + 96), c31 = _mm512_loadu_ps(tile + 112);
-    __m512 c40 = _mm512_loadu_ps(tile + 128), c41 = _mm512_loadu_ps(tile + 144);
-    __m512 c50 = _mm512_loadu_ps(tile + 160), c51 = _mm512_loadu_ps(tile + 176);
+    const __mmask16 m0 = nr >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nr) - 1u);
+    const __mmask16 m1 = nr >= 32 ? (__mmask16)0xffff : nr <= 16 ? (__mmask16)0 : (__mmask16)((1u << (nr - 16)) - 1u);
+    float spare[TB_GEMM_NR];
+    float *y[TB_GEMM_MR];
+    __m512 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
     const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
-    int32_t k;
+    int32_t k, r;
+    for (r = 0; r < TB_GEMM_MR; r++)
+        y[r] = r < mr ? g->y + (int64_t)(i0 + r) * g->ldy + j0 : spare;
+    if (first) {
+        float bias[TB_GEMM_MR];
+        for (r = 0; r < TB_GEMM_MR; r++)
+            bias[r] = g->bias ? g->bias[i0 + (r < mr ? r : mr - 1)] : 0.0f;
+        c00 = c01 = _mm512_set1_ps(bias[0]);
+        c10 = c11 = _mm512_set1_ps(bias[1]);
+        c20 = c21 = _mm512_set1_ps(bias[2]);
+        c30 = c31 = _mm512_set1_ps(bias[3]);
+        c40 = c41 = _mm512_set1_ps(bias[4]);
+        c50 = c51 = _mm512_set1_ps(bias[5]);
+    } else {
+        if (mr < TB_GEMM_MR) {
+            _mm512_storeu_ps(spare, _mm512_setzero_ps());
+            _mm512_storeu_ps(spare + 16, _mm512_setzero_ps());
+        }
+        c00 = _mm512_maskz_loadu_ps(m0, y[0]); c01 = _mm512_maskz_loadu_ps(m1, y[0] + 16);
+        c10 = _mm512_maskz_loadu_ps(m0, y[1]); c11 = _mm512_maskz_loadu_ps(m1, y[1] + 16);
+        c20 = _mm512_maskz_loadu_ps(m0, y[2]); c21 = _mm512_maskz_loadu_ps(m1, y[2] + 16);
+        c30 = _mm512_maskz_loadu_ps(m0, y[3]); c31 = _mm512_maskz_loadu_ps(m1, y[3] + 16);
+        c40 = _mm512_maskz_loadu_ps(m0, y[4]); c41 = _mm512_maskz_loadu_ps(m1, y[4] + 16);
+        c50 = _mm512_maskz_loadu_ps(m0, y[5]); c51 = _mm512_maskz_loadu_ps(m1, y[5] + 16);
+    }
     for (k = 0; k < kc; k++) {
         const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
         __m512 av;
@@ -78,12 +110,30 @@ static void micro_kernel(int32_t kc, const float *const *a, const float *b, int6
         av = _mm512_set1_ps(a5[k]); c50 = _mm512_fmadd_ps(av, b0, c50); c51 = _mm512_fmadd_ps(av, b1, c51);
         b += ldb;
     }
-    _mm512_storeu_ps(tile + 0, c00);   _mm512_storeu_ps(tile + 16, c01);
-    _mm512_storeu_ps(tile + 32, c10);  _mm512_storeu_ps(tile + 48, c11);
-    _mm512_storeu_ps(tile + 64, c20);  _mm512_storeu_ps(tile + 80, c21);
-    _mm512_storeu_ps(tile + 96, c30);  _mm512_storeu_ps(tile + 112, c31);
-    _mm512_storeu_ps(tile + 128, c40); _mm512_storeu_ps(tile + 144, c41);
-    _mm512_storeu_ps(tile + 160, c50); _mm512_storeu_ps(tile + 176, c51);
+    if (last) {
+        const __m512 lo = _mm512_set1_ps(g->act_min), hi = _mm512_set1_ps(g->act_max);
+        c00 = _mm512_min_ps(_mm512_max_ps(c00, lo), hi); c01 = _mm512_min_ps(_mm512_max_ps(c01, lo), hi);
+        c10 = _mm512_min_ps(_mm512_max_ps(c10, lo), hi); c11 = _mm512_min_ps(_mm512_max_ps(c11, lo), hi);
+        c20 = _mm512_min_ps(_mm512_max_ps(c20, lo), hi); c21 = _mm512_min_ps(_mm512_max_ps(c21, lo), hi);
+        c30 = _mm512_min_ps(_mm512_max_ps(c30, lo), hi); c31 = _mm512_min_ps(_mm512_max_ps(c31, lo), hi);
+        c40 = _mm512_min_ps(_mm512_max_ps(c40, lo), hi); c41 = _mm512_min_ps(_mm512_max_ps(c41, lo), hi);
+        c50 = _mm512_min_ps(_mm512_max_ps(c50, lo), hi); c51 = _mm512_min_ps(_mm512_max_ps(c51, lo), hi);
+    }
+    if (nr == TB_GEMM_NR) {
+        _mm512_storeu_ps(y[0], c00); _mm512_storeu_ps(y[0] + 16, c01);
+        _mm512_storeu_ps(y[1], c10); _mm512_storeu_ps(y[1] + 16, c11);
+        _mm512_storeu_ps(y[2], c20); _mm512_storeu_ps(y[2] + 16, c21);
+        _mm512_storeu_ps(y[3], c30); _mm512_storeu_ps(y[3] + 16, c31);
+        _mm512_storeu_ps(y[4], c40); _mm512_storeu_ps(y[4] + 16, c41);
+        _mm512_storeu_ps(y[5], c50); _mm512_storeu_ps(y[5] + 16, c51);
+    } else {
+        _mm512_mask_storeu_ps(y[0], m0, c00); _mm512_mask_storeu_ps(y[0] + 16, m1, c01);
+        _mm512_mask_storeu_ps(y[1], m0, c10); _mm512_mask_storeu_ps(y[1] + 16, m1, c11);
+        _mm512_mask_storeu_ps(y[2], m0, c20); _mm512_mask_storeu_ps(y[2] + 16, m1, c21);
+        _mm512_mask_storeu_ps(y[3], m0, c30); _mm512_mask_storeu_ps(y[3] + 16, m1, c31);
+        _mm512_mask_storeu_ps(y[4], m0, c40); _mm512_mask_storeu_ps(y[4] + 16, m1, c41);
+        _mm512_mask_storeu_ps(y[5], m0, c50); _mm512_mask_storeu_ps(y[5] + 16, m1, c51);
+    }
 }
 
 #elif defined(TB_GEMM_AVX2)
@@ -237,9 +287,13 @@ void tb_gemm_core_f32(const tb_gemm_core *g)
                 const int32_t mr = g->m - i0 < TB_GEMM_MR ? g->m - i0 : TB_GEMM_MR;
                 for (r = 0; r < TB_GEMM_MR; r++)
                     rows[r] = g->a + (int64_t)(i0 + (r < mr ? r : mr - 1)) * g->lda + k0;
+#if defined(TB_GEMM_AVX512)
+                micro_kernel_y(kc, rows, bp, ldb, g, i0, mr, j0, nr, k0 == 0, k0 + kc == g->k);
+#else
                 load_tile(g, tile, i0, mr, j0, nr, k0 == 0);
                 micro_kernel(kc, rows, bp, ldb, tile);
                 store_tile(g, tile, i0, mr, j0, nr, k0 + kc == g->k);
+#endif
             }
         }
     }

@@ -305,6 +305,20 @@ static void test_conv_depthwise(void)
     conv_case(1, 3, 10, 9, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 3, 1, -INF, INF);  /* stride 3 */
     conv_case(1, 2, 6, 33, 2, 1, 7, 1, 1, 1, 1, 0, 3, 0, 3, 2, 0, -INF, INF);  /* 1x7 */
     conv_case(1, 3, 4, 4, 3, 3, 3, 1, 1, 1, 1, 3, 3, 3, 3, 3, 1, -INF, INF);   /* pads wider than the window */
+    /* MobileNetV2's planes (the AVX-512 path: whole planes as flat vectors
+     * for stride 1, rows de-interleaved for stride 2), odd sizes near them,
+     * rows wider than TB_DW_ROW, a valid 3x3 and pads of 0 / 1 mixed */
+    for (i = 0; i < 9; i++) {
+        static const int planes[] = {7, 14, 28, 56, 112, 13, 29, 57, 111};
+        const int hw = planes[i], c = hw > 64 ? 2 : hw > 20 ? 3 : 5;
+        conv_case(1, c, hw, hw, c, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, c, 1, 0.0f, 6.0f);
+        conv_case(1, c, hw, hw, c, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, c, i % 2, 0.0f, 6.0f);
+    }
+    conv_case(1, 2, 5, 300, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, -INF, INF);  /* rows of 300 */
+    conv_case(1, 2, 5, 301, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2, 1, -INF, INF);  /* stride 2, rows of 301 */
+    conv_case(1, 3, 20, 40, 3, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 3, 1, -INF, INF);  /* valid 3x3 */
+    conv_case(1, 3, 21, 37, 3, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 3, 0, -INF, INF);  /* stride 2, pads at the end only */
+    conv_case(2, 4, 15, 16, 4, 3, 3, 1, 2, 1, 1, 1, 0, 1, 1, 4, 1, -1.0f, 1.0f); /* stride 1 x 2 */
 }
 
 /* ---- gemm / matmul ---- */
