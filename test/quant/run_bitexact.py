@@ -468,7 +468,7 @@ def no_float_check(out):
     """model.c and the integer kernels compile without float registers; the
     float conversions (quantize.c) do not; model.c calls no float kernel."""
     obj = os.path.join(out, "nofloat.o")
-    for src in ("model.c", "tb_qconv.c", "tb_qelementwise.c"):
+    for src in ("model.c", "tb_qconv.c", "tb_qgemm.c", "tb_qelementwise.c"):
         run_step("gcc -mgeneral-regs-only " + src,
                  ["gcc", "-std=c99", "-O2", "-c", "-mgeneral-regs-only", "-Wall", "-Werror", "-I", out,
                   os.path.join(out, src), "-o", obj], 120)
@@ -508,7 +508,7 @@ def main():
             print("PASS %s: %d output values bit-exact" % (name, checked))
             if make is case_int8_end_to_end and args.only in (None, "nofloat"):
                 no_float_check(out)
-                print("PASS nofloat: model.c, tb_qconv.c, tb_qelementwise.c compile with -mgeneral-regs-only")
+                print("PASS nofloat: model.c, tb_qconv.c, tb_qgemm.c, tb_qelementwise.c compile with -mgeneral-regs-only")
         except StepFailure as e:
             print("FAIL %s: %s" % (name, e))
             failed += 1
