@@ -10,13 +10,11 @@
  *
  * The folded int8 path (p->folded, see TB_QCONV_PARAMS) is the fast one:
  * the x zero point is already in the bias, so every output is a plain dot
- * product of unsigned (x + 128) bytes with signed weight bytes, which gcc
- * -O3 vectorises (vpdpbusd with AVX-VNNI, widening multiply-adds without);
- * depthwise convs on that path go to tb_qconv_depthwise (qconv_depthwise.c)
- * and every row is requantized by tb_requantize_row (qrequantize.c).
- * int8 products with b_zero 0 and b read along k (QGemm's classifier
- * weights) take int16 dot products. Stack: up to TB_QCONV_FOLD_MAX_K bytes
- * of packed windows (folded path), 4 KiB (int8 products).
+ * product of unsigned (x + 128) bytes with signed weight bytes. Depthwise
+ * convs on that path go to tb_qconv_depthwise (qconv_depthwise.c), the
+ * others to the blocked int8 GEMM (tb_qconv_gemm, qgemm.c); both say their
+ * own stack use. int8 products with b_zero 0 and b read along k (QGemm's
+ * classifier weights) take int16 dot products (4 KiB of stack).
  */
 #include "tb_runtime.h"
 
@@ -113,173 +111,13 @@ DEFINE_QCONV(qconv_u8_u8, uint8_t, uint8_t)
 DEFINE_QCONV(qconv_u8_i8, uint8_t, int8_t)
 DEFINE_QCONV(qconv_i8_u8, int8_t, uint8_t)
 
-/* y[yo + j] = clamp(y_zero + requantize(b + acc[j])) for j < cnt, int8 or
- * uint8 y (one byte either way). */
-static void store_row(const tb_qconv_params *p, void *y, int64_t yo, const int32_t *acc, int32_t cnt, int32_t b,
-                      const int32_t *rq)
-{
-    tb_requantize_row(acc, cnt, b, rq, p->y_zero, p->act_min, p->act_max, (uint8_t *)y + yo);
-}
-
-/* ---- the folded int8 path ----
- * Output pixels go in tiles of up to FOLD_TILE: the tile's windows are packed
- * as rows of kk = c_in / group * k_h * k_w bytes in the weights' [ic][kh][kw]
- * order (x + 128; padding x_zero + 128), each row zero-filled to a stride kp
- * that is a multiple of 16; then four output channels by two pixels at a
- * time are dot products of weight rows with packed rows, so that each loaded
- * byte serves several products. The dot loops run over multiples of 16
- * bytes only (the compiler's scalar remainder loops are slow): a weight
- * row's last kk % 16 bytes go through a zero-filled copy. */
-#define FOLD_TILE 32
-#define FOLD_CHUNK 16
-
-static int is_pointwise(const tb_qconv_params *p)
-{
-    return p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
-           p->pad_left == 0 && p->h_out == p->h_in && p->w_out == p->w_in;
-}
-
-/* Rows t in [0, cnt) of buf (stride kp): the windows of output pixels pix0 + t. */
-static void pack_windows(const tb_qconv_params *p, const int8_t *xg, int32_t cig, int32_t pix0, int32_t cnt,
-                         int32_t kk, int32_t kp, uint8_t *buf)
-{
-    const int64_t in_plane = (int64_t)p->h_in * p->w_in;
-    const uint8_t pad = (uint8_t)(p->x_zero + 128);
-    int32_t t, ic, kh, kw, k;
-    for (t = 0; t < cnt; t++)
-        for (k = kk; k < kp; k++)
-            buf[(int64_t)t * kp + k] = 0;
-    if (is_pointwise(p)) { /* a transpose of [cig][cnt] */
-        for (ic = 0; ic < cig; ic++) {
-            const int8_t *src = xg + ic * in_plane + pix0;
-            for (t = 0; t < cnt; t++)
-                buf[(int64_t)t * kp + ic] = (uint8_t)(src[t] + 128);
-        }
-        return;
-    }
-    for (t = 0; t < cnt; t++) {
-        const int32_t oh = (pix0 + t) / p->w_out, ow = (pix0 + t) % p->w_out;
-        const int32_t iw0 = ow * p->stride_w - p->pad_left;
-        uint8_t *dst = buf + (int64_t)t * kp;
-        for (ic = 0; ic < cig; ic++) {
-            const int8_t *xp = xg + ic * in_plane;
-            for (kh = 0; kh < p->k_h; kh++) {
-                const int32_t ih = oh * p->stride_h + kh * p->dil_h - p->pad_top;
-                if (ih < 0 || ih >= p->h_in) {
-                    for (kw = 0; kw < p->k_w; kw++)
-                        *dst++ = pad;
-                    continue;
-                }
-                for (kw = 0; kw < p->k_w; kw++) {
-                    const int32_t iw = iw0 + kw * p->dil_w;
-                    *dst++ = iw < 0 || iw >= p->w_in ? pad : (uint8_t)(xp[(int64_t)ih * p->w_in + iw] + 128);
-                }
-            }
-        }
-    }
-}
-
-/* acc[c * FOLD_TILE + j] += w row c . packed row j over len bytes (a
- * multiple of FOLD_CHUNK), c < 4, j < 2; weight rows ws apart, packed rows
- * as apart. The long loop runs in multiples of 64 for the widest vectors. */
-#define DOT_4X2_STEP(k)                                                                     \
-    s00 += a0[k] * w0[k], s01 += a1[k] * w0[k], s10 += a0[k] * w1[k], s11 += a1[k] * w1[k], \
-    s20 += a0[k] * w2[k], s21 += a1[k] * w2[k], s30 += a0[k] * w3[k], s31 += a1[k] * w3[k]
-
-static void dot_4x2(const int8_t *w, int32_t ws, const uint8_t *a, int32_t as, int32_t len, int32_t *acc)
-{
-    const int8_t *restrict w0 = w, *restrict w1 = w + ws, *restrict w2 = w + 2 * ws, *restrict w3 = w + 3 * ws;
-    const uint8_t *restrict a0 = a, *restrict a1 = a + as;
-    const int32_t len64 = len - len % 64;
-    int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0, k, k0;
-    for (k = 0; k < len64; k++)
-        DOT_4X2_STEP(k);
-    for (k0 = len64; k0 < len; k0 += FOLD_CHUNK)
-        for (k = k0; k < k0 + FOLD_CHUNK; k++)
-            DOT_4X2_STEP(k);
-    acc[0] += s00, acc[1] += s01;
-    acc[FOLD_TILE] += s10, acc[FOLD_TILE + 1] += s11;
-    acc[2 * FOLD_TILE] += s20, acc[2 * FOLD_TILE + 1] += s21;
-    acc[3 * FOLD_TILE] += s30, acc[3 * FOLD_TILE + 1] += s31;
-}
-
-/* w . a over len bytes (a multiple of FOLD_CHUNK). */
-static int32_t dot_1x1(const int8_t *restrict w, const uint8_t *restrict a, int32_t len)
-{
-    const int32_t len64 = len - len % 64;
-    int32_t s = 0, k, k0;
-    for (k = 0; k < len64; k++)
-        s += a[k] * w[k];
-    for (k0 = len64; k0 < len; k0 += FOLD_CHUNK)
-        for (k = k0; k < k0 + FOLD_CHUNK; k++)
-            s += a[k] * w[k];
-    return s;
-}
-
-static void qconv_folded(const tb_qconv_params *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                         const int32_t *rq, void *y)
-{
-    const int32_t cig = p->c_in / p->group, cog = p->c_out / p->group;
-    const int32_t kk = cig * p->k_h * p->k_w, kp = (kk + FOLD_CHUNK - 1) / FOLD_CHUNK * FOLD_CHUNK;
-    const int32_t kmain = kk - kk % FOLD_CHUNK; /* the rest goes through wtail */
-    const int32_t tile = kp * FOLD_TILE <= TB_QCONV_FOLD_MAX_K ? FOLD_TILE : TB_QCONV_FOLD_MAX_K / kp;
-    const int32_t out_plane = p->h_out * p->w_out;
-    const int64_t in_plane = (int64_t)p->h_in * p->w_in;
-    uint8_t buf[TB_QCONV_FOLD_MAX_K];
-    int8_t wtail[4 * FOLD_CHUNK];
-    int32_t acc[4 * FOLD_TILE];
-    int32_t n, g, pix0, oc0, t, c, k;
-    for (n = 0; n < p->n; n++) {
-        for (g = 0; g < p->group; g++) {
-            const int8_t *xg = x + ((int64_t)n * p->c_in + (int64_t)g * cig) * in_plane;
-            for (pix0 = 0; pix0 < out_plane; pix0 += tile) {
-                const int32_t cnt = out_plane - pix0 < tile ? out_plane - pix0 : tile;
-                pack_windows(p, xg, cig, pix0, cnt, kk, kp, buf);
-                for (oc0 = g * cog; oc0 < (g + 1) * cog; oc0 += 4) {
-                    const int32_t nb = (g + 1) * cog - oc0 < 4 ? (g + 1) * cog - oc0 : 4;
-                    const int8_t *wb = w + (int64_t)oc0 * kk;
-                    for (c = 0; c < 4 * FOLD_CHUNK; c++)
-                        wtail[c] = 0;
-                    for (c = 0; c < nb; c++)
-                        for (k = kmain; k < kk; k++)
-                            wtail[c * FOLD_CHUNK + k - kmain] = wb[(int64_t)c * kk + k];
-                    for (c = 0; c < 4 * FOLD_TILE; c++)
-                        acc[c] = 0;
-                    t = 0;
-                    if (nb == 4) {
-                        for (; t + 1 < cnt; t += 2) {
-                            const uint8_t *a = buf + (int64_t)t * kp;
-                            dot_4x2(wb, kk, a, kp, kmain, acc + t);
-                            if (kmain < kk)
-                                dot_4x2(wtail, FOLD_CHUNK, a + kmain, kp, FOLD_CHUNK, acc + t);
-                        }
-                    }
-                    for (c = 0; c < nb; c++) {
-                        const int32_t oc = oc0 + c;
-                        const int32_t *r = rq + (p->per_channel ? 2 * oc : 0);
-                        const int64_t yo = ((int64_t)n * p->c_out + oc) * out_plane + pix0;
-                        int32_t j;
-                        for (j = t; j < cnt; j++) {
-                            const uint8_t *a = buf + (int64_t)j * kp;
-                            acc[c * FOLD_TILE + j] = dot_1x1(wb + (int64_t)c * kk, a, kmain) +
-                                                     (kmain < kk ? dot_1x1(wtail + c * FOLD_CHUNK, a + kmain,
-                                                                           FOLD_CHUNK) : 0);
-                        }
-                        store_row(p, y, yo, acc + c * FOLD_TILE, cnt, bias[oc], r);
-                    }
-                }
-            }
-        }
-    }
-}
-
 void tb_qconv(const tb_qconv_params *p, const void *x, const void *w, const int32_t *bias,
               const int32_t *rq, void *y)
 {
     if (p->folded && p->group == p->c_in && p->group == p->c_out)
         tb_qconv_depthwise(p, (const int8_t *)x, (const int8_t *)w, bias, rq, y);
     else if (p->folded)
-        qconv_folded(p, (const int8_t *)x, (const int8_t *)w, bias, rq, y);
+        tb_qconv_gemm(p, (const int8_t *)x, (const int8_t *)w, bias, rq, y);
     else if (p->x_dtype == DT_I8 && p->w_dtype == DT_I8)
         qconv_i8_i8(p, (const int8_t *)x, (const int8_t *)w, bias, rq, y);
     else if (p->x_dtype == DT_U8 && p->w_dtype == DT_U8)

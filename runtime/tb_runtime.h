@@ -203,8 +203,9 @@ enum { TB_PAD_CONSTANT, TB_PAD_REFLECT, TB_PAD_EDGE };
     I(pad_top) I(pad_left) I(group) I(x_dtype) I(w_dtype) I(y_dtype) \
     I(x_zero) I(w_zero) I(y_zero) I(act_min) I(act_max) I(per_channel) I(folded)
 
-/* The folded path packs patches of (x + 128) into a stack buffer of this
- * many bytes, so the window size c_in / group * k_h * k_w must fit in it. */
+/* The folded path's largest window c_in / group * k_h * k_w: its sums of
+ * (x + 128) * w stay far inside int32 (|.| <= 2^28), and lowering checks
+ * that the folded bias leaves them that room. */
 #define TB_QCONV_FOLD_MAX_K 8192
 
 /* QLinearMatMul / QGemm / MatMulInteger: for each batch index (as in
@@ -473,6 +474,31 @@ typedef struct {
     float act_min, act_max;
 } tb_gemm_core;
 void tb_gemm_core_f32(const tb_gemm_core *g);
+
+/* The blocked int8 GEMM under tb_qconv's folded path (qgemm.c):
+ * y[i * ldy + j] = clamp(y_zero + requantize(bias[i] + sum_k a[i * lda + k] * B(k, j),
+ * rq[i or 0]), act_min, act_max) as int8 / uint8 bytes, for i < m, j < n (bias
+ * may be NULL; multipliers in [2^30, 2^31)). a is int8, B unsigned bytes:
+ * pack(ctx, k0, kc, j0, nr, panel) must write, for q < (kc + 3) / 4 and t <
+ * TB_QGEMM_NR, panel[(q * TB_QGEMM_NR + t) * 4 + b] = B(k0 + 4 q + b, j0 + t),
+ * 0 where 4 q + b >= kc (t >= nr: any value). TB_QGEMM_NR is qgemm.c's
+ * tile width, so only qgemm.c packs. */
+typedef void tb_qgemm_pack_fn(const void *ctx, int32_t k0, int32_t kc, int32_t j0, int32_t nr,
+                              uint8_t *panel);
+typedef struct {
+    int32_t m, n, k, lda;
+    int64_t ldy;
+    const int8_t *a;
+    const int32_t *bias, *rq;
+    int32_t per_channel, y_zero, act_min, act_max;
+    tb_qgemm_pack_fn *pack;
+    const void *ctx;
+    void *y;
+} tb_qgemm_core;
+void tb_qgemm_core_s8(const tb_qgemm_core *g);
+/* tb_qconv for p->folded convs that are not depthwise, on tb_qgemm_core_s8. */
+void tb_qconv_gemm(const tb_qconv_params *p, const int8_t *x, const int8_t *w, const int32_t *bias,
+                   const int32_t *rq, void *y);
 
 /* Shared by the window kernels: the indices t in [0, cnt) with
  * 0 <= base + t * step < len (step > 0), as [*lo, *hi), empty if *lo >= *hi. */

@@ -1989,6 +1989,130 @@ static void test_qconv_depthwise(void)
     }
 }
 
+/* tb_qconv's folded path on the int8 GEMM (qgemm.c, tb_qconv_gemm) against
+ * a direct sum: window sizes k around the panel's groups of 4 bytes (odd,
+ * not a multiple of 4) and past one k block (512 bytes, 256 on Cortex-M),
+ * channel counts around the tile's rows (8) and past the rows that share
+ * one k block (128), pixel counts around the tile width (16 or 32) with
+ * rows that lie inside the image or not, strides, pads, dilations, groups,
+ * per-channel and per-tensor multipliers over the whole shift range, fused
+ * clamps, and bytes all at -128 / 127 for the largest sums. */
+static int8_t GX[1 << 17], GW[1 << 18];
+static int32_t GBIAS[1024], GFOLD[1024], GRQ[2048], GWANT[1 << 16], GGOT[1 << 16];
+static uint8_t GY[(1 << 16) + GUARD];
+
+static int8_t extreme8(void)
+{
+    return (int8_t)(irand(0, 1) ? 127 : -128);
+}
+
+static void test_qconv_gemm(void)
+{
+    int id;
+    for (id = 0; id < 400; id++) {
+        tb_qconv_params p;
+        const int kind = id % 6, extreme = kind == 5 || irand(0, 9) == 0;
+        int32_t cig, cog, kk, oc, n, oh, ow, ic, kh, kw, i, nout, nx, nw;
+        memset(&p, 0, sizeof p);
+        p.n = irand(1, 2);
+        p.group = 1;
+        p.k_h = p.k_w = 1, p.stride_h = p.stride_w = 1, p.dil_h = p.dil_w = 1;
+        if (kind == 0) { /* 1x1 stride 1 unpadded: pointwise packing */
+            p.c_in = irand(1, 40), p.c_out = irand(1, 40);
+            p.h_in = irand(1, 12), p.w_in = irand(1, 12);
+        } else if (kind == 1 || kind == 5) { /* KxK */
+            p.c_in = irand(1, 9), p.c_out = irand(1, 26);
+            p.h_in = irand(1, 9), p.w_in = irand(1, 12);
+            p.k_h = irand(1, 5), p.k_w = irand(1, 5);
+            p.stride_h = irand(1, 2), p.stride_w = irand(1, 3);
+            p.dil_h = irand(1, 2), p.dil_w = irand(1, 2);
+            p.pad_top = irand(0, 2), p.pad_left = irand(0, 2);
+        } else if (kind == 2) { /* long rows: windows inside the image and across its edges */
+            p.n = 1;
+            p.c_in = irand(1, 6), p.c_out = irand(1, 20);
+            p.h_in = irand(1, 4), p.w_in = irand(30, 90);
+            p.k_h = irand(1, 3), p.k_w = irand(1, 3);
+            p.stride_w = irand(0, 3) ? 1 : 2;
+            p.pad_top = irand(0, 1), p.pad_left = irand(0, 1);
+        } else if (kind == 3) { /* grouped, 1x1 or 3x3 */
+            p.group = irand(2, 4);
+            p.c_in = p.group * irand(1, 6), p.c_out = p.group * irand(1, 12);
+            p.h_in = irand(1, 8), p.w_in = irand(1, 8);
+            p.k_h = p.k_w = irand(0, 1) ? 1 : 3;
+            p.pad_top = p.pad_left = p.k_h / 2;
+        } else { /* k past one block, c_out past the rows of one block */
+            p.n = 1;
+            p.k_h = p.k_w = irand(0, 1) ? 1 : 3;
+            p.c_in = irand(0, 1) ? irand(500, 1100) / (p.k_h * p.k_w) : irand(1, 120);
+            p.c_out = irand(0, 2) ? irand(100, 140) : irand(1, 20);
+            p.h_in = irand(1, 6), p.w_in = irand(1, 8);
+            p.pad_top = p.pad_left = p.k_h / 2;
+        }
+        {
+            int32_t eh = (p.k_h - 1) * p.dil_h + 1, ew = (p.k_w - 1) * p.dil_w + 1;
+            int32_t pb = p.pad_top ? irand(0, 2) : 0, pr = p.pad_left ? irand(0, 2) : 0;
+            if (p.h_in + p.pad_top + pb < eh) pb = eh - p.h_in - p.pad_top;
+            if (p.w_in + p.pad_left + pr < ew) pr = ew - p.w_in - p.pad_left;
+            p.h_out = (p.h_in + p.pad_top + pb - eh) / p.stride_h + 1;
+            p.w_out = (p.w_in + p.pad_left + pr - ew) / p.stride_w + 1;
+        }
+        cig = p.c_in / p.group, cog = p.c_out / p.group, kk = cig * p.k_h * p.k_w;
+        p.x_dtype = p.w_dtype = 3, p.w_zero = 0, p.folded = 1;
+        p.y_dtype = irand(2, 3);
+        p.x_zero = extreme ? extreme8() : irand(-128, 127);
+        p.y_zero = p.y_dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        rand_act(p.y_dtype, &p.act_min, &p.act_max);
+        p.per_channel = irand(0, 1);
+        nx = p.n * p.c_in * p.h_in * p.w_in, nw = p.c_out * kk;
+        nout = p.n * p.c_out * p.h_out * p.w_out;
+        if (nx > (int)sizeof GX || nw > (int)sizeof GW || nout > (1 << 16) || p.c_out > 1024) {
+            printf("FAIL qconv_gemm #%d: case too large for the test buffers\n", id), g_fail++;
+            continue;
+        }
+        for (i = 0; i < nx; i++) GX[i] = extreme ? extreme8() : (int8_t)rnd();
+        for (i = 0; i < nw; i++) GW[i] = extreme ? extreme8() : (int8_t)rnd();
+        for (oc = 0; oc < p.c_out; oc++) {
+            int64_t sum = 0;
+            int wide = irand(0, 1);
+            /* a wide bias and any shift reach every branch of the requantization */
+            GBIAS[oc] = wide ? irand(-(1 << 30), 1 << 30) : irand(-20000, 20000);
+            rand_rq(GRQ + 2 * oc, wide ? -31 : -12, wide ? 30 : 2);
+            for (i = 0; i < kk; i++) sum += GW[oc * kk + i];
+            GFOLD[oc] = (int32_t)(GBIAS[oc] - (int64_t)(p.x_zero + 128) * sum);
+        }
+        memset(GY, 0xa5, (size_t)nout + GUARD);
+        tb_qconv(&p, GX, GW, GFOLD, GRQ, GY);
+        for (n = 0; n < p.n; n++)
+            for (oc = 0; oc < p.c_out; oc++)
+                for (oh = 0; oh < p.h_out; oh++)
+                    for (ow = 0; ow < p.w_out; ow++) {
+                        int32_t g = oc / cog;
+                        int64_t acc = GBIAS[oc];
+                        for (ic = 0; ic < cig; ic++)
+                            for (kh = 0; kh < p.k_h; kh++)
+                                for (kw = 0; kw < p.k_w; kw++) {
+                                    int32_t ih = oh * p.stride_h + kh * p.dil_h - p.pad_top;
+                                    int32_t iw = ow * p.stride_w + kw * p.dil_w - p.pad_left;
+                                    int32_t xv = (ih < 0 || ih >= p.h_in || iw < 0 || iw >= p.w_in)
+                                                     ? p.x_zero
+                                                     : GX[((n * p.c_in + g * cig + ic) * p.h_in + ih) * p.w_in + iw];
+                                    acc += (int64_t)(xv - p.x_zero) * GW[((oc * cig + ic) * p.k_h + kh) * p.k_w + kw];
+                                }
+                        GWANT[((n * p.c_out + oc) * p.h_out + oh) * p.w_out + ow] =
+                            ref_out((int32_t)acc, GRQ + (p.per_channel ? 2 * oc : 0), p.y_dtype, p.y_zero,
+                                    p.act_min, p.act_max);
+                    }
+        for (i = 0; i < nout; i++)
+            GGOT[i] = ld8(GY, i, p.y_dtype);
+        check_ints("qconv_gemm", id, GGOT, GWANT, nout);
+        for (i = nout; i < nout + GUARD; i++)
+            if (GY[i] != 0xa5) {
+                printf("FAIL qconv_gemm #%d: wrote past the output\n", id), g_fail++;
+                break;
+            }
+    }
+}
+
 static void test_qmatmul(void)
 {
     int id;
@@ -2322,6 +2446,7 @@ static void test_quantized(void)
     g_saturated_lo = g_saturated_hi = 0;
     test_qconv();
     test_qconv_depthwise();
+    test_qconv_gemm();
     test_qmatmul();
     test_qadd();
     test_qadd_flat();
