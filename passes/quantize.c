@@ -407,6 +407,7 @@ static int rewrite_node(qstate *Q, const tb_node *o, kind k, int fused_out, floa
             in[n_in++] = wq;
             in[n_in++] = ws;
             in[n_in++] = wz;
+            W = &g->values[w]; /* the constants just added may have moved the values */
             int b = o->n_inputs > 2 ? o->inputs[2] : -1;
             if (k == K_CONV) {
                 op = Q->op.conv;
