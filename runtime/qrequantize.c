@@ -55,7 +55,10 @@ static void rq_plain(const int32_t *restrict acc, int32_t count, int32_t bias, c
         int32_t s = (int32_t)((uint32_t)x << left), h, v;
         s = x > sat_hi ? INT32_MAX : (x < sat_lo ? INT32_MIN : s);
         h = (int32_t)(((int64_t)s * m + (INT64_C(1) << 30)) >> 31);
-        v = y_zero + (h >> right) + ((h & mask) > half + (int32_t)((uint32_t)h >> 31) ? 1 : 0);
+        /* adding y_zero wraps in 32 bits, as in the vector lanes (only a
+         * multiplier lowering never makes can get near INT32_MAX here) */
+        v = (int32_t)((uint32_t)y_zero + (uint32_t)(h >> right) +
+                      ((h & mask) > half + (int32_t)((uint32_t)h >> 31) ? 1u : 0u));
         y[j] = (uint8_t)(v < lo ? lo : (v > hi ? hi : v));
     }
 }
@@ -127,7 +130,7 @@ void tb_requantize_row(const int32_t *acc, int32_t count, int32_t bias, const in
     int32_t j = 0;
     if (rq[0] == INT32_MIN) { /* the doubling high product's saturating case: the reference */
         for (; j < count; j++) {
-            const int32_t v = y_zero + tb_requantize(bias + acc[j], rq[0], rq[1]);
+            const int32_t v = (int32_t)((uint32_t)y_zero + (uint32_t)tb_requantize(bias + acc[j], rq[0], rq[1]));
             y[j] = (uint8_t)(v < lo ? lo : (v > hi ? hi : v));
         }
         return;

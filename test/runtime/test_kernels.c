@@ -30,7 +30,7 @@ static uint32_t rnd(void)
 }
 static int irand(int lo, int hi) /* inclusive */
 {
-    return lo + (int)(rnd() % (uint32_t)(hi - lo + 1));
+    return (int)(lo + (int64_t)(rnd() % (uint64_t)((int64_t)hi - lo + 1))); /* wide ranges too */
 }
 static float frand(void) /* [-1, 1) */
 {
@@ -1769,14 +1769,18 @@ static void test_requantize_row(void)
         yz = dt == 2 ? irand(0, 255) : irand(-128, 127);
         rand_act(dt, &lo, &hi);
         for (j = 0; j < cnt; j++) {
+            /* bias + acc stays an int32, reaching both ends as far as acc
+             * (an int32 too) lets it: [INT32_MIN, INT32_MAX] + bias */
             const int64_t sum = (int64_t)rand_acc() + bias;
-            /* bias + acc stays an int32, reaching both ends */
-            acc[off + j] = (int32_t)(sum > INT32_MAX ? INT32_MAX : sum < INT32_MIN ? INT32_MIN : sum) - bias;
+            const int64_t top = (int64_t)INT32_MAX + (bias < 0 ? bias : 0);
+            const int64_t bottom = (int64_t)INT32_MIN + (bias > 0 ? bias : 0);
+            acc[off + j] = (int32_t)((sum > top ? top : sum < bottom ? bottom : sum) - bias);
         }
         memset(out, 0xa5, sizeof out);
         tb_requantize_row(acc + off, cnt, bias, rq, yz, lo, hi, out + off);
         for (j = 0; j < cnt && !bad; j++) {
-            int32_t want = yz + ref_requantize(bias + acc[off + j], rq[0], rq[1]);
+            /* + yz wraps in 32 bits, as the kernel defines it */
+            int32_t want = (int32_t)((uint32_t)yz + (uint32_t)ref_requantize(bias + acc[off + j], rq[0], rq[1]));
             want = want < lo ? lo : want > hi ? hi : want;
             if (ld8(out, off + j, dt) != want) {
                 printf("FAIL requantize_row #%d: y[%d] = %d, want %d (acc %d, m %d, shift %d)\n", id, (int)j,
