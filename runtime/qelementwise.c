@@ -34,48 +34,20 @@ static int32_t qmax(int32_t dtype)
     return dtype == DT_U8 ? 255 : 127;
 }
 
-/* tb_requantize(x, m, shift) for m != INT32_MIN, branch-free with its
- * constants split out (as in qrequantize.c), so that loops over it vectorise
- * in 32-bit lanes: the doubling high product is (x m + 2^30) >> 31. */
-typedef struct {
-    int32_t m, left, right, sat_hi, sat_lo, mask, half;
-} rq_split;
-
-static rq_split rq_split_of(int32_t m, int32_t shift)
-{
-    rq_split r;
-    r.m = m;
-    r.left = shift > 0 ? shift : 0;
-    r.right = shift < 0 ? -shift : 0;
-    r.sat_hi = INT32_MAX >> r.left;
-    r.sat_lo = INT32_MIN >> r.left;
-    r.mask = (int32_t)((UINT32_C(1) << r.right) - 1u);
-    r.half = r.mask >> 1;
-    return r;
-}
-
-static inline int32_t rq_lane(int32_t x, rq_split r)
-{
-    int32_t s = (int32_t)((uint32_t)x << r.left), h;
-    s = x > r.sat_hi ? INT32_MAX : (x < r.sat_lo ? INT32_MIN : s);
-    h = (int32_t)(((int64_t)s * r.m + (INT64_C(1) << 30)) >> 31);
-    return (h >> r.right) + ((h & r.mask) > r.half + (int32_t)((uint32_t)h >> 31) ? 1 : 0);
-}
-
 /* tb_qadd on operands of the output's shape (residual adds): one flat loop
  * per element type, every constant in a local. */
 #define DEFINE_QADD_FLAT(NAME, T)                                                                 \
 static void NAME(const tb_qadd_params *p, const T *restrict a, const T *restrict b, T *restrict y) \
 {                                                                                                 \
-    const rq_split ra = rq_split_of(p->a_mult, p->a_shift), rb = rq_split_of(p->b_mult, p->b_shift); \
-    const rq_split ry = rq_split_of(p->y_mult, p->y_shift);                                       \
+    const tb_rq_split ra = tb_rq_split_of(p->a_mult, p->a_shift), rb = tb_rq_split_of(p->b_mult, p->b_shift); \
+    const tb_rq_split ry = tb_rq_split_of(p->y_mult, p->y_shift);                                       \
     const int32_t az = p->a_zero, bz = p->b_zero, yz = p->y_zero, lo = p->act_min, hi = p->act_max; \
     const int32_t ls = p->left_shift;                                                             \
     int64_t i;                                                                                    \
     for (i = 0; i < p->count; i++) {                                                              \
-        const int32_t sa = rq_lane(((int32_t)a[i] - az) * (1 << ls), ra);                          \
-        const int32_t sb = rq_lane(((int32_t)b[i] - bz) * (1 << ls), rb);                          \
-        const int32_t v = yz + rq_lane(sa + sb, ry);                                               \
+        const int32_t sa = tb_rq_lane(((int32_t)a[i] - az) * (1 << ls), ra);                          \
+        const int32_t sb = tb_rq_lane(((int32_t)b[i] - bz) * (1 << ls), rb);                          \
+        const int32_t v = yz + tb_rq_lane(sa + sb, ry);                                               \
         y[i] = (T)(v < lo ? lo : (v > hi ? hi : v));                                               \
     }                                                                                             \
 }

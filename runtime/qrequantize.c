@@ -22,43 +22,17 @@
 #define TB_RQ_AVX2 1
 #endif
 
-/* The per-row constants of tb_requantize(., m, shift). */
-typedef struct {
-    int32_t m, left, right;
-    int32_t sat_hi, sat_lo; /* x above / below these saturates when shifted left */
-    int32_t mask, half;     /* the RoundingDivideByPOT remainder mask and mask >> 1 */
-} rq_row;
-
-static rq_row rq_setup(int32_t m, int32_t shift)
-{
-    rq_row r;
-    r.m = m;
-    r.left = shift > 0 ? shift : 0;
-    r.right = shift < 0 ? -shift : 0;
-    r.sat_hi = INT32_MAX >> r.left;
-    r.sat_lo = INT32_MIN >> r.left; /* arithmetic, as tb_rounding_shift assumes */
-    r.mask = (int32_t)((UINT32_C(1) << r.right) - 1u);
-    r.half = r.mask >> 1;
-    return r;
-}
-
 /* y[j] = clamp(y_zero + tb_requantize(bias + acc[j], r->m, shift)) for j <
  * count, branch-free, every constant in a local so that the loop vectorises. */
-static void rq_plain(const int32_t *restrict acc, int32_t count, int32_t bias, const rq_row *r, int32_t y_zero,
-                     int32_t lo, int32_t hi, uint8_t *restrict y)
+static void rq_plain(const int32_t *restrict acc, int32_t count, int32_t bias, const tb_rq_split *r,
+                     int32_t y_zero, int32_t lo, int32_t hi, uint8_t *restrict y)
 {
-    const int32_t m = r->m, left = r->left, right = r->right, sat_hi = r->sat_hi, sat_lo = r->sat_lo;
-    const int32_t mask = r->mask, half = r->half;
+    const tb_rq_split c = *r; /* a local copy, so that the loop vectorises */
     int32_t j;
     for (j = 0; j < count; j++) {
-        const int32_t x = bias + acc[j];
-        int32_t s = (int32_t)((uint32_t)x << left), h, v;
-        s = x > sat_hi ? INT32_MAX : (x < sat_lo ? INT32_MIN : s);
-        h = (int32_t)(((int64_t)s * m + (INT64_C(1) << 30)) >> 31);
         /* adding y_zero wraps in 32 bits, as in the vector lanes (only a
          * multiplier lowering never makes can get near INT32_MAX here) */
-        v = (int32_t)((uint32_t)y_zero + (uint32_t)(h >> right) +
-                      ((h & mask) > half + (int32_t)((uint32_t)h >> 31) ? 1u : 0u));
+        const int32_t v = (int32_t)((uint32_t)y_zero + (uint32_t)tb_rq_lane(bias + acc[j], c));
         y[j] = (uint8_t)(v < lo ? lo : (v > hi ? hi : v));
     }
 }
@@ -66,7 +40,7 @@ static void rq_plain(const int32_t *restrict acc, int32_t count, int32_t bias, c
 #if defined(TB_RQ_AVX512)
 
 /* bias + acc[0..16) (lanes of k only) -> clamped values, in 32-bit lanes */
-static inline __m512i rq16(__m512i x, const rq_row *r, int32_t y_zero, int32_t lo, int32_t hi)
+static inline __m512i rq16(__m512i x, const tb_rq_split *r, int32_t y_zero, int32_t lo, int32_t hi)
 {
     const __m512i m = _mm512_set1_epi32(r->m), nudge = _mm512_set1_epi64(INT64_C(1) << 30);
     __m512i s = x, ev, od, h, q;
@@ -92,7 +66,7 @@ static inline __m512i rq16(__m512i x, const rq_row *r, int32_t y_zero, int32_t l
 
 #elif defined(TB_RQ_AVX2)
 
-static inline __m256i rq8(__m256i x, const rq_row *r, int32_t y_zero, int32_t lo, int32_t hi)
+static inline __m256i rq8(__m256i x, const tb_rq_split *r, int32_t y_zero, int32_t lo, int32_t hi)
 {
     const __m256i m = _mm256_set1_epi32(r->m), nudge = _mm256_set1_epi64x(INT64_C(1) << 30);
     __m256i s = x, ev, od, h, q, up;
@@ -126,7 +100,7 @@ static inline void store8(uint8_t *y, __m256i v)
 void tb_requantize_row(const int32_t *acc, int32_t count, int32_t bias, const int32_t *rq, int32_t y_zero,
                        int32_t lo, int32_t hi, uint8_t *y)
 {
-    const rq_row r = rq_setup(rq[0], rq[1]);
+    const tb_rq_split r = tb_rq_split_of(rq[0], rq[1]);
     int32_t j = 0;
     if (rq[0] == INT32_MIN) { /* the doubling high product's saturating case: the reference */
         for (; j < count; j++) {

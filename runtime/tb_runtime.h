@@ -451,6 +451,37 @@ static inline int32_t tb_requantize(int32_t acc, int32_t multiplier, int32_t shi
     return tb_rounding_shift(tb_srdhm(acc, multiplier), -shift);
 }
 
+/* tb_requantize(., m, shift) for m != INT32_MIN with its constants split
+ * out, branch-free, so that loops over it vectorise in 32-bit lanes (the
+ * requantization rows of qrequantize.c, the flat QLinearAdd): with that
+ * multiplier the doubling high product is exactly (x m + 2^30) >> 31. */
+typedef struct {
+    int32_t m, left, right;
+    int32_t sat_hi, sat_lo; /* x above / below these saturates when shifted left */
+    int32_t mask, half;     /* the RoundingDivideByPOT remainder mask and mask >> 1 */
+} tb_rq_split;
+
+static inline tb_rq_split tb_rq_split_of(int32_t m, int32_t shift)
+{
+    tb_rq_split r;
+    r.m = m;
+    r.left = shift > 0 ? shift : 0;
+    r.right = shift < 0 ? -shift : 0;
+    r.sat_hi = INT32_MAX >> r.left;
+    r.sat_lo = INT32_MIN >> r.left; /* arithmetic, as tb_rounding_shift assumes */
+    r.mask = (int32_t)((UINT32_C(1) << r.right) - 1u);
+    r.half = r.mask >> 1;
+    return r;
+}
+
+static inline int32_t tb_rq_lane(int32_t x, tb_rq_split r)
+{
+    int32_t s = (int32_t)((uint32_t)x << r.left), h;
+    s = x > r.sat_hi ? INT32_MAX : (x < r.sat_lo ? INT32_MIN : s);
+    h = (int32_t)(((int64_t)s * r.m + (INT64_C(1) << 30)) >> 31);
+    return (h >> r.right) + ((h & r.mask) > r.half + (int32_t)((uint32_t)h >> 31) ? 1 : 0);
+}
+
 /* y[i] = clamp(y_zero + tb_requantize(bias + acc[i], rq[0], rq[1]), lo, hi)
  * for i < count, stored as a byte: int8 or uint8 alike, [lo, hi] being
  * within the type's range (qrequantize.c, vectorised). */
