@@ -482,6 +482,67 @@ static inline int32_t tb_rq_lane(int32_t x, tb_rq_split r)
     return (h >> r.right) + ((h & r.mask) > r.half + (int32_t)((uint32_t)h >> 31) ? 1 : 0);
 }
 
+#if !defined(TB_NO_SIMD) && defined(__AVX512F__)
+#include <immintrin.h>
+#if defined(__GNUC__) /* gcc, clang: these run per 16 sums in kernels' inner loops */
+#define TB_RQ_VEC_INLINE static inline __attribute__((always_inline))
+#else
+#define TB_RQ_VEC_INLINE static inline
+#endif
+/* y_zero + tb_rq_lane(x, r) on 16 int32 lanes (r.m != INT32_MIN), the
+ * same arithmetic, for kernels that requantize their sums in registers:
+ * tb_rq_vec_of broadcasts the constants once (a channel), then
+ * tb_rq_vec_scale per 16 sums, tb_rq_vec_apply with the clamp to [lo, hi].
+ * The doubling high product of the even lanes lands in the low half of each
+ * 64-bit product, of the odd lanes in the high half. */
+typedef struct {
+    __m512i m, nudge, sat_hi, sat_lo, mask, half, y_zero, lo, hi;
+    __m128i left, right;
+    int32_t shifts_left;
+} tb_rq_vec;
+
+TB_RQ_VEC_INLINE tb_rq_vec tb_rq_vec_of(tb_rq_split r, int32_t y_zero, int32_t lo, int32_t hi)
+{
+    tb_rq_vec v;
+    v.m = _mm512_set1_epi32(r.m);
+    v.nudge = _mm512_set1_epi64(INT64_C(1) << 30);
+    v.sat_hi = _mm512_set1_epi32(r.sat_hi);
+    v.sat_lo = _mm512_set1_epi32(r.sat_lo);
+    v.mask = _mm512_set1_epi32(r.mask);
+    v.half = _mm512_set1_epi32(r.half);
+    v.y_zero = _mm512_set1_epi32(y_zero);
+    v.lo = _mm512_set1_epi32(lo);
+    v.hi = _mm512_set1_epi32(hi);
+    v.left = _mm_cvtsi32_si128(r.left);
+    v.right = _mm_cvtsi32_si128(r.right);
+    v.shifts_left = r.left != 0;
+    return v;
+}
+
+TB_RQ_VEC_INLINE __m512i tb_rq_vec_scale(__m512i x, const tb_rq_vec *c)
+{
+    __m512i s = x, ev, od, h, q;
+    __mmask16 up;
+    if (c->shifts_left) {
+        s = _mm512_sll_epi32(x, c->left);
+        s = _mm512_mask_mov_epi32(s, _mm512_cmpgt_epi32_mask(x, c->sat_hi), _mm512_set1_epi32(INT32_MAX));
+        s = _mm512_mask_mov_epi32(s, _mm512_cmplt_epi32_mask(x, c->sat_lo), _mm512_set1_epi32(INT32_MIN));
+    }
+    ev = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(s, c->m), c->nudge), 31);
+    od = _mm512_slli_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(s, 32), c->m), c->nudge), 1);
+    h = _mm512_mask_blend_epi32(0xAAAA, ev, od);
+    q = _mm512_sra_epi32(h, c->right);
+    up = _mm512_cmpgt_epi32_mask(_mm512_and_si512(h, c->mask), _mm512_add_epi32(c->half, _mm512_srli_epi32(h, 31)));
+    q = _mm512_mask_add_epi32(q, up, q, _mm512_set1_epi32(1));
+    return _mm512_add_epi32(q, c->y_zero);
+}
+
+TB_RQ_VEC_INLINE __m512i tb_rq_vec_apply(__m512i x, const tb_rq_vec *c)
+{
+    return _mm512_min_epi32(_mm512_max_epi32(tb_rq_vec_scale(x, c), c->lo), c->hi);
+}
+#endif
+
 /* y[i] = clamp(y_zero + tb_requantize(bias + acc[i], rq[0], rq[1]), lo, hi)
  * for i < count, stored as a byte: int8 or uint8 alike, [lo, hi] being
  * within the type's range (qrequantize.c, vectorised). */

@@ -1919,6 +1919,60 @@ static void test_qconv(void)
     }
 }
 
+/* One depthwise case of the shape in p (n, channels, input, kernel,
+ * strides, dilations, pad_top / pad_left set; pb, pr: bottom and right
+ * padding) with random data, zero points, clamp and requantization; flags:
+ * QDW_T_SATURATING gives channel 0 the multiplier INT32_MIN, QDW_T_FULL the
+ * output type's whole range as the clamp. Checked against the direct sum
+ * reading padding as x_zero, and for writes past the output. */
+#define QDW_T_SATURATING 1
+#define QDW_T_FULL 2
+static void qdw_case(tb_qconv_params *p, int32_t pb, int32_t pr, int id, int flags)
+{
+    const int32_t eh = (p->k_h - 1) * p->dil_h + 1, ew = (p->k_w - 1) * p->dil_w + 1;
+    int32_t c, oh, ow, kh, kw, nout, b;
+    p->h_out = (p->h_in + p->pad_top + pb - eh) / p->stride_h + 1;
+    p->w_out = (p->w_in + p->pad_left + pr - ew) / p->stride_w + 1;
+    p->x_dtype = p->w_dtype = 3, p->y_dtype = irand(2, 3), p->folded = 1;
+    p->x_zero = irand(-128, 127);
+    p->y_zero = p->y_dtype == 2 ? irand(0, 255) : irand(-128, 127);
+    rand_act(p->y_dtype, &p->act_min, &p->act_max);
+    if (flags & QDW_T_FULL)
+        p->act_min = p->y_dtype == 2 ? 0 : -128, p->act_max = p->y_dtype == 2 ? 255 : 127;
+    fill8(QX, p->n * p->c_in * p->h_in * p->w_in);
+    fill8(QW, p->c_out * p->k_h * p->k_w);
+    for (c = 0; c < p->c_out; c++) {
+        QBIAS[c] = irand(-20000, 20000);
+        rand_rq(QRQ + 2 * c, p->k_w > 100 ? -14 : -12, p->k_w > 100 ? -12 : 2);
+    }
+    if (flags & QDW_T_SATURATING)
+        QRQ[0] = INT32_MIN, QRQ[1] = irand(-14, -8);
+    nout = p->n * p->c_out * p->h_out * p->w_out;
+    memset(QY, 0xa5, (size_t)nout + GUARD);
+    fold_bias(p, 1);
+    tb_qconv(p, QX, QW, QFOLD, QRQ, QY);
+    for (b = 0; b < p->n; b++)
+        for (c = 0; c < p->c_out; c++)
+            for (oh = 0; oh < p->h_out; oh++)
+                for (ow = 0; ow < p->w_out; ow++) {
+                    const uint8_t *xc = QX + (int64_t)(b * p->c_in + c) * p->h_in * p->w_in;
+                    int32_t acc = QBIAS[c];
+                    for (kh = 0; kh < p->k_h; kh++)
+                        for (kw = 0; kw < p->k_w; kw++) {
+                            int32_t ih = oh * p->stride_h + kh * p->dil_h - p->pad_top;
+                            int32_t iw = ow * p->stride_w + kw * p->dil_w - p->pad_left;
+                            if (ih >= 0 && ih < p->h_in && iw >= 0 && iw < p->w_in)
+                                acc += ((int8_t)xc[ih * p->w_in + iw] - p->x_zero) *
+                                       (int8_t)QW[(c * p->k_h + kh) * p->k_w + kw];
+                        }
+                    QWANT[((b * p->c_out + c) * p->h_out + oh) * p->w_out + ow] = ref_out(
+                        acc, QRQ + (p->per_channel ? 2 * c : 0), p->y_dtype, p->y_zero, p->act_min, p->act_max);
+                }
+    read_out(p->y_dtype, nout);
+    check_ints("qconv_depthwise", id, QGOT, QWANT, nout);
+    if (QY[nout] != 0xa5) printf("FAIL qconv_depthwise #%d: wrote past the output\n", id), g_fail++;
+}
+
 /* tb_qconv's depthwise kernel (folded int8 path) on MobileNet-like and odd
  * shapes: 3x3 strides 1 and 2 with pads 0 to 2, 5x5, dilation, widths 7,
  * 14, 56 and 113, rows wider than its staging (column segments), windows
@@ -1930,7 +1984,7 @@ static void test_qconv_depthwise(void)
     int id;
     for (id = 0; id < 160; id++) {
         tb_qconv_params p;
-        int32_t c, oh, ow, kh, kw, nout, eh, ew, pb, pr;
+        int32_t eh, ew, pb, pr;
         memset(&p, 0, sizeof p);
         p.n = 1;
         p.c_in = p.c_out = p.group = irand(1, 4);
@@ -1955,41 +2009,50 @@ static void test_qconv_depthwise(void)
         pb = irand(0, 2), pr = irand(0, 2);
         if (p.h_in + p.pad_top + pb < eh) pb = eh - p.h_in - p.pad_top;
         if (p.w_in + p.pad_left + pr < ew) pr = ew - p.w_in - p.pad_left;
-        p.h_out = (p.h_in + p.pad_top + pb - eh) / p.stride_h + 1;
-        p.w_out = (p.w_in + p.pad_left + pr - ew) / p.stride_w + 1;
-        p.x_dtype = p.w_dtype = 3, p.y_dtype = irand(2, 3), p.folded = 1;
-        p.x_zero = irand(-128, 127);
-        p.y_zero = p.y_dtype == 2 ? irand(0, 255) : irand(-128, 127);
-        rand_act(p.y_dtype, &p.act_min, &p.act_max);
         p.per_channel = irand(0, 1);
-        fill8(QX, p.c_in * p.h_in * p.w_in);
-        fill8(QW, p.c_out * p.k_h * p.k_w);
-        for (c = 0; c < p.c_out; c++) {
-            QBIAS[c] = irand(-20000, 20000);
-            rand_rq(QRQ + 2 * c, p.k_w > 100 ? -14 : -12, p.k_w > 100 ? -12 : 2);
-        }
-        nout = p.c_out * p.h_out * p.w_out;
-        memset(QY, 0xa5, (size_t)nout + GUARD);
-        fold_bias(&p, 1);
-        tb_qconv(&p, QX, QW, QFOLD, QRQ, QY);
-        for (c = 0; c < p.c_out; c++)
-            for (oh = 0; oh < p.h_out; oh++)
-                for (ow = 0; ow < p.w_out; ow++) {
-                    int32_t acc = QBIAS[c];
-                    for (kh = 0; kh < p.k_h; kh++)
-                        for (kw = 0; kw < p.k_w; kw++) {
-                            int32_t ih = oh * p.stride_h + kh * p.dil_h - p.pad_top;
-                            int32_t iw = ow * p.stride_w + kw * p.dil_w - p.pad_left;
-                            if (ih >= 0 && ih < p.h_in && iw >= 0 && iw < p.w_in)
-                                acc += ((int8_t)QX[(c * p.h_in + ih) * p.w_in + iw] - p.x_zero) *
-                                       (int8_t)QW[(c * p.k_h + kh) * p.k_w + kw];
-                        }
-                    QWANT[(c * p.h_out + oh) * p.w_out + ow] = ref_out(
-                        acc, QRQ + (p.per_channel ? 2 * c : 0), p.y_dtype, p.y_zero, p.act_min, p.act_max);
-                }
-        read_out(p.y_dtype, nout);
-        check_ints("qconv_depthwise", id, QGOT, QWANT, nout);
-        if (QY[nout] != 0xa5) printf("FAIL qconv_depthwise #%d: wrote past the output\n", id), g_fail++;
+        qdw_case(&p, pb, pr, id, 0);
+    }
+}
+
+/* The 3x3 vector paths of the depthwise kernel (AVX-512 builds; the same
+ * cases check the plain path elsewhere): stride 1 keeping the width (flat
+ * path: planes staged in its buffer or read in place, widths whose column
+ * pattern is tabled or not, 7x7 to 75x75, pads 0 to 2 on either side,
+ * heights changed by the padding), any other 3x3 row by row (stride 2, rows
+ * of up to 8 outputs paired, one to several 64-output groups, rows past the
+ * column mask table, stride 1 narrowing the width, unequal strides, a
+ * dilated height), over two images, every requantization kind (right and
+ * left shifts, the saturating multiplier, clamped or the whole range, int8
+ * and uint8 out), per channel and per tensor. */
+static void test_qconv_depthwise_3x3(void)
+{
+    /* h_in, w_in, stride_h, stride_w, dil_h, pad_top, pad_left, pad_bottom, pad_right */
+    static const int32_t shapes[][9] = {
+        {7, 7, 1, 1, 1, 1, 1, 1, 1},        {14, 14, 1, 1, 1, 1, 1, 1, 1},   {28, 28, 1, 1, 1, 1, 1, 1, 1},
+        {56, 56, 1, 1, 1, 1, 1, 1, 1},      {75, 75, 1, 1, 1, 1, 1, 1, 1},   {9, 113, 1, 1, 1, 1, 1, 1, 1},
+        {40, 113, 1, 1, 1, 1, 1, 1, 1},     {5, 17, 1, 1, 1, 0, 0, 2, 2},    {6, 11, 1, 1, 1, 2, 2, 0, 0},
+        {8, 13, 1, 1, 1, 0, 1, 0, 1},       {3, 3, 1, 1, 1, 1, 1, 1, 1},     {1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {10, 64, 1, 1, 1, 2, 1, 2, 1},      {12, 33, 1, 1, 1, 1, 0, 2, 2},  {4, 200, 1, 1, 1, 1, 1, 1, 1},
+        {14, 14, 2, 2, 1, 1, 1, 1, 1},      {15, 15, 2, 2, 1, 1, 1, 1, 1},   {13, 16, 2, 2, 1, 0, 0, 1, 1},
+        {28, 28, 2, 2, 1, 1, 1, 1, 1},      {56, 56, 2, 2, 1, 1, 1, 1, 1},   {9, 112, 2, 2, 1, 1, 1, 1, 1},
+        {5, 129, 2, 2, 1, 1, 1, 1, 1},      {3, 130, 2, 2, 1, 0, 2, 0, 2},  {3, 2100, 2, 2, 1, 1, 1, 1, 1},
+        {2, 2, 2, 2, 1, 1, 1, 1, 1},        {17, 9, 2, 2, 1, 2, 2, 2, 2},   {11, 34, 1, 1, 1, 0, 0, 0, 0},
+        {9, 70, 1, 1, 1, 1, 0, 1, 0},       {12, 21, 1, 2, 1, 1, 1, 1, 1},   {12, 21, 2, 1, 1, 1, 1, 1, 1},
+        {13, 30, 1, 1, 2, 2, 1, 2, 1},      {8, 16, 2, 1, 1, 0, 1, 1, 0},
+    };
+    const int ns = (int)(sizeof shapes / sizeof shapes[0]);
+    int id;
+    for (id = 0; id < 4 * ns; id++) {
+        const int32_t *sh = shapes[id % ns];
+        tb_qconv_params p;
+        memset(&p, 0, sizeof p);
+        p.n = id % 3 == 1 ? 2 : 1;
+        p.c_in = p.c_out = p.group = sh[0] * sh[1] > 4000 ? 1 : irand(1, 5);
+        p.k_h = p.k_w = 3;
+        p.h_in = sh[0], p.w_in = sh[1], p.stride_h = sh[2], p.stride_w = sh[3], p.dil_h = sh[4], p.dil_w = 1;
+        p.pad_top = sh[5], p.pad_left = sh[6];
+        p.per_channel = id / ns % 2;
+        qdw_case(&p, sh[7], sh[8], 1000 + id, (id / ns == 1 ? QDW_T_FULL : 0) | (id / ns == 3 ? QDW_T_SATURATING : 0));
     }
 }
 
@@ -2450,6 +2513,7 @@ static void test_quantized(void)
     g_saturated_lo = g_saturated_hi = 0;
     test_qconv();
     test_qconv_depthwise();
+    test_qconv_depthwise_3x3();
     test_qconv_gemm();
     test_qmatmul();
     test_qadd();
