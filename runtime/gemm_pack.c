@@ -99,7 +99,18 @@ static void micro_kernel_y(int32_t kc, const float *const *a, const float *b, in
         c40 = _mm512_maskz_loadu_ps(m0, y[4]); c41 = _mm512_maskz_loadu_ps(m1, y[4] + 16);
         c50 = _mm512_maskz_loadu_ps(m0, y[5]); c51 = _mm512_maskz_loadu_ps(m1, y[5] + 16);
     }
-    for (k = 0; k < kc; k++) {
+    /* a last tile of at most 16 columns: the right half's sums are never stored */
+    for (k = 0; nr <= 16 && k < kc; k++) {
+        const __m512 b0 = _mm512_loadu_ps(b);
+        c00 = _mm512_fmadd_ps(_mm512_set1_ps(a0[k]), b0, c00);
+        c10 = _mm512_fmadd_ps(_mm512_set1_ps(a1[k]), b0, c10);
+        c20 = _mm512_fmadd_ps(_mm512_set1_ps(a2[k]), b0, c20);
+        c30 = _mm512_fmadd_ps(_mm512_set1_ps(a3[k]), b0, c30);
+        c40 = _mm512_fmadd_ps(_mm512_set1_ps(a4[k]), b0, c40);
+        c50 = _mm512_fmadd_ps(_mm512_set1_ps(a5[k]), b0, c50);
+        b += ldb;
+    }
+    for (k = 0; nr > 16 && k < kc; k++) {
         const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
         __m512 av;
         av = _mm512_set1_ps(a0[k]); c00 = _mm512_fmadd_ps(av, b0, c00); c01 = _mm512_fmadd_ps(av, b1, c01);

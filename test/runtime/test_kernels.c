@@ -281,6 +281,42 @@ static void test_conv_blocked(void)
         }
 }
 
+/* The im2col panels of conv.c: rows narrower than a 16-lane half (several
+ * runs per panel row), runs that straddle lane 16, stride 2 (even-lane
+ * permutes) with padding on both sides and odd widths, stride 3 (the plain
+ * path), kernels with more window positions than the segment table holds
+ * (9x9: 81, and 1-wide rows: 32 runs x 9 positions), and k blocks that
+ * start in the middle of a kernel (c_in * k_h * k_w > 256). */
+static void test_conv_im2col(void)
+{
+    const float INF = INFINITY;
+    int t;
+    /*        n  ci   h   w co kh kw sh sw dh dw pt pl pb pr  g bias  lo    hi */
+    conv_case(1, 40, 9, 3, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -INF, INF);   /* w_out 3, block 2 at kpos 4 */
+    conv_case(1, 30, 11, 5, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, -INF, INF);  /* stride 2, w_out 3 */
+    conv_case(1, 6, 16, 23, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0, -INF, INF);  /* stride 2, odd width */
+    conv_case(1, 4, 20, 20, 3, 9, 9, 1, 1, 1, 1, 4, 4, 4, 4, 1, 1, -INF, INF);  /* 81 positions */
+    conv_case(1, 3, 21, 22, 3, 9, 9, 2, 2, 1, 1, 4, 4, 4, 4, 1, 1, -INF, INF);  /* 81 positions, stride 2 */
+    conv_case(1, 5, 40, 1, 4, 3, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1, -INF, INF);   /* w 1: 32 runs */
+    conv_case(1, 5, 40, 1, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -INF, INF);   /* 32 runs x 9 positions */
+    conv_case(1, 5, 70, 2, 4, 3, 3, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, -INF, INF);   /* stride 2, w_out 1 */
+    conv_case(1, 3, 12, 40, 4, 3, 3, 1, 2, 1, 2, 1, 2, 1, 2, 1, 1, -INF, INF);  /* stride 2, dilation 2 */
+    conv_case(1, 3, 12, 40, 4, 3, 5, 2, 3, 1, 1, 1, 2, 1, 2, 1, 1, -INF, INF);  /* stride 3 */
+    conv_case(1, 3, 7, 70, 4, 3, 7, 1, 2, 1, 1, 0, 6, 0, 6, 1, 1, -INF, INF);   /* pads wider than the stride */
+    conv_case(1, 3, 30, 30, 5, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1, 1, -INF, INF);  /* stem-like, w_out 15 */
+    for (t = 0; t < 60; t++) {
+        int w = irand(1, 70), h = irand(1, 8), k_w = irand(1, 7), k_h = irand(1, 3);
+        int sw = irand(1, 2), sh = irand(1, 2), dw = irand(1, 2), c_in = irand(1, 40);
+        int pl = irand(0, k_w), pr = irand(0, k_w), pt = irand(0, k_h - 1), pb = irand(0, k_h - 1);
+        if (h + pt + pb < k_h || w + pl + pr < dw * (k_w - 1) + 1 || c_in * h * w > MAXN) {
+            t--;
+            continue;
+        }
+        conv_case(1, c_in, h, w, irand(1, 13), k_h, k_w, sh, sw, 1, dw, pt, pl, pb, pr, 1,
+                  irand(0, 1), -INF, INF);
+    }
+}
+
 /* The direct depthwise kernel (conv_depthwise.c): 3x3 stride 1 and 2 over
  * odd planes (the fused one-pass rows, the border columns, planes too small
  * for an interior), pads 0 to 2, other kernel sizes and dilations. */
@@ -785,6 +821,100 @@ static void test_pool(void)
         }
         pool_case(t % 2, irand(1, 2), irand(1, 3), h, w, k_h, k_w, irand(1, 3), irand(1, 3),
                   dh, dw, pt, pl, pb, pr, irand(0, 1), irand(0, 1));
+    }
+}
+
+/* Pooling on rows wide enough for interior columns (computed across
+ * outputs, pool.c) next to clipped border columns, compared bit for bit
+ * with a plain float loop over each window in the same order: max from the
+ * first value by v > acc ? v : acc (so NaNs and signed zeros land the same
+ * way in both), averages summed from 0 and divided by the count. */
+static void pool_exact_case(int is_max, int c, int h, int w, int k_h, int k_w, int sh, int sw,
+                            int dh, int dw, int pt, int pl, int pb, int pr, int cip)
+{
+    static float want[MAXN];
+    tb_pool_params p;
+    int i = 0, pc, oh, ow, kh, kw, ny;
+    memset(&p, 0, sizeof p);
+    p.n = 1; p.c = c; p.h_in = h; p.w_in = w; p.k_h = k_h; p.k_w = k_w;
+    p.stride_h = sh; p.stride_w = sw; p.dil_h = dh; p.dil_w = dw;
+    p.pad_top = pt; p.pad_left = pl; p.pad_bottom = pb; p.pad_right = pr;
+    p.count_include_pad = cip;
+    p.h_out = out_size(h, pt, pb, k_h, sh, dh);
+    p.w_out = out_size(w, pl, pr, k_w, sw, dw);
+    ny = c * p.h_out * p.w_out;
+    if (p.h_out <= 0 || p.w_out <= 0 || ny > MAXN || c * h * w > MAXN) {
+        printf("FAIL pool exact #%d: bad test case\n", g_pool_id++);
+        g_fail++;
+        return;
+    }
+    fill(X, c * h * w);
+    for (i = 0; i < c * h * w; i++) /* NaNs and zeros of both signs, small values collide */
+        X[i] = i % 13 == 5 ? NAN : i % 7 == 3 ? 0.0f : i % 7 == 4 ? -0.0f : (float)(int)(X[i] * 4.0f);
+    i = 0;
+    for (pc = 0; pc < c; pc++)
+        for (oh = 0; oh < p.h_out; oh++)
+            for (ow = 0; ow < p.w_out; ow++, i++) {
+                float acc = 0.0f;
+                int cnt = 0, cnt_pad = 0;
+                for (kh = 0; kh < k_h; kh++)
+                    for (kw = 0; kw < k_w; kw++) {
+                        int ih = oh * sh - pt + kh * dh, iw = ow * sw - pl + kw * dw;
+                        float v;
+                        if (ih >= -pt && ih < h + pb && iw >= -pl && iw < w + pr)
+                            cnt_pad++;
+                        if (ih < 0 || ih >= h || iw < 0 || iw >= w)
+                            continue;
+                        v = X[(pc * h + ih) * w + iw];
+                        if (is_max)
+                            acc = cnt == 0 || v > acc ? v : acc;
+                        else
+                            acc += v;
+                        cnt++;
+                    }
+                if (!is_max && cnt)
+                    acc /= (float)(cip ? cnt_pad : cnt);
+                want[i] = acc;
+            }
+    poison();
+    (is_max ? tb_maxpool_f32 : tb_avgpool_f32)(&p, X, Y);
+    for (i = 0; i < ny && memcmp(&Y[i], &want[i], sizeof(float)) == 0; i++)
+        ;
+    if (i < ny) {
+        printf("FAIL pool exact #%d: y[%d] = %.9g, want %.9g\n", g_pool_id, i, (double)Y[i], (double)want[i]);
+        g_fail++;
+    } else if (Y[ny] != SENTINEL) {
+        printf("FAIL pool exact #%d: wrote past the output\n", g_pool_id);
+        g_fail++;
+    } else {
+        g_pass++;
+    }
+    g_pool_id++;
+}
+
+static void test_pool_exact(void)
+{
+    int mx, cip, t;
+    for (mx = 0; mx < 2; mx++)
+        for (cip = 0; cip < 2; cip++) {
+            /*                    c   h   w kh kw sh sw dh dw pt pl pb pr */
+            pool_exact_case(mx, 3, 20, 41, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, cip); /* ResNet's 3x3 s2 p1 */
+            pool_exact_case(mx, 2, 9, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, cip);  /* stride 1 */
+            pool_exact_case(mx, 2, 9, 50, 2, 4, 2, 3, 1, 1, 0, 2, 1, 3, cip);  /* stride 3, asym pads */
+            pool_exact_case(mx, 2, 11, 45, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, cip); /* dilation 2 */
+            pool_exact_case(mx, 1, 5, 37, 5, 5, 1, 2, 1, 1, 2, 2, 2, 2, cip);  /* 5x5, no interior rows */
+            pool_exact_case(mx, 2, 4, 33, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, cip);  /* no padding */
+        }
+    for (t = 0; t < 40; t++) {
+        int k_h = irand(1, 4), k_w = irand(1, 4), dh = irand(1, 2), dw = irand(1, 2);
+        int h = irand(1, 12), w = irand(1, 60);
+        int pt = irand(0, k_h - 1), pb = irand(0, k_h - 1), pl = irand(0, k_w - 1), pr = irand(0, k_w - 1);
+        if (h + pt + pb < dh * (k_h - 1) + 1 || w + pl + pr < dw * (k_w - 1) + 1) {
+            t--;
+            continue;
+        }
+        pool_exact_case(t % 2, irand(1, 3), h, w, k_h, k_w, irand(1, 3), irand(1, 3), dh, dw,
+                        pt, pl, pb, pr, irand(0, 1));
     }
 }
 
@@ -2779,6 +2909,7 @@ int main(void)
 {
     test_conv();
     test_conv_blocked();
+    test_conv_im2col();
     test_conv_depthwise();
     test_gemm();
     test_matmul();
@@ -2786,6 +2917,7 @@ int main(void)
     test_binary_i64();
     test_unary();
     test_pool();
+    test_pool_exact();
     test_batchnorm();
     test_softmax();
     test_reduce();
