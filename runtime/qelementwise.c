@@ -7,6 +7,11 @@
  */
 #include "tb_runtime.h"
 
+#if !defined(TB_NO_SIMD) && defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+#include <immintrin.h>
+#define TB_QADD_AVX512 1
+#endif
+
 #define DT_U8 2
 
 static int32_t load(const void *x, int64_t i, int32_t dtype)
@@ -55,6 +60,81 @@ static void NAME(const tb_qadd_params *p, const T *restrict a, const T *restrict
 DEFINE_QADD_FLAT(qadd_flat_i8, int8_t)
 DEFINE_QADD_FLAT(qadd_flat_u8, uint8_t)
 
+#if defined(TB_QADD_AVX512)
+/* tb_rq_lane without a left shift on 8 values in 64-bit lanes, as
+ * q = (v m + add) >> pre, then (q - [q < q_neg]) >> e: h = floor((x m +
+ * 2^30) / 2^31) and its RoundingDivideByPOT by 2^e (floor((h + 2^(e-1) -
+ * [h < 0]) / 2^e)) folded so that q = h + 2^(e-1) (+ any offset moved into
+ * add) and h < 0 exactly when q < q_neg. */
+typedef struct {
+    __m512i m, add, q_neg;
+    __m128i pre, e;
+} lane_rq;
+
+static lane_rq lane_rq_of(int32_t m, int32_t e, int64_t add, int32_t pre, int64_t q_neg)
+{
+    lane_rq c;
+    c.m = _mm512_set1_epi64(m), c.add = _mm512_set1_epi64(add), c.q_neg = _mm512_set1_epi64(q_neg);
+    c.pre = _mm_cvtsi32_si128(pre), c.e = _mm_cvtsi32_si128(e);
+    return c;
+}
+
+static inline __m512i lane_rq_apply(const lane_rq *c, __m512i v)
+{
+    __m512i q = _mm512_sra_epi64(_mm512_add_epi64(_mm512_mul_epi32(v, c->m), c->add), c->pre);
+    q = _mm512_mask_sub_epi64(q, _mm512_cmplt_epi64_mask(q, c->q_neg), q, _mm512_set1_epi64(1));
+    return _mm512_sra_epi64(q, c->e);
+}
+
+/* An operand's step: x = (a - zero) 2^ls (|x| < 2^29), q = floor((x m + 2^30 +
+ * 2^(30+e)) / 2^31) = (a m + add) >> (31 - ls) with the constant parts
+ * (divisible by 2^ls) in add. */
+static lane_rq operand_rq(int32_t m, int32_t shift, int32_t zero, int32_t ls)
+{
+    const int32_t e = -shift;
+    const int64_t c = (INT64_C(1) << 30) + (e > 0 ? INT64_C(1) << (30 + e) : 0);
+    return lane_rq_of(m, e, -(int64_t)zero * m + (c >> ls), 31 - ls, e > 0 ? INT64_C(1) << (e - 1) : INT64_MIN);
+}
+
+/* The flat QLinearAdd on 8 elements a step, exact as qadd_flat_*: the two
+ * operands' steps, their sum's step with the output zero (less 128 for
+ * uint8, whose bytes go through int8 saturation and back) folded in, then
+ * the clamp. Returns 0, doing nothing, where the constants leave its range
+ * (a left shift, a right shift past 20, left_shift past 21). */
+static int qadd_flat_avx512(const tb_qadd_params *p, const void *a, const void *b, void *y)
+{
+    const int u8 = p->dtype == DT_U8, low = u8 ? 128 : 0, ls = p->left_shift;
+    const int32_t ey = -p->y_shift, zero = p->y_zero - low;
+    lane_rq ra, rb, ry;
+    __m128i lo, hi, flip;
+    int64_t i;
+    if (p->a_shift > 0 || p->b_shift > 0 || p->y_shift > 0 || p->a_shift < -20 || p->b_shift < -20 ||
+        p->y_shift < -20 || ls < 0 || ls > 21 || p->a_mult <= 0 || p->b_mult <= 0 || p->y_mult <= 0)
+        return 0;
+    /* |a - a_zero| <= 255: |x| < 2^29, each operand's result too, their sum
+     * fits int32 and the output step's 64-bit values stay below 2^61 */
+    ra = operand_rq(p->a_mult, p->a_shift, p->a_zero, ls);
+    rb = operand_rq(p->b_mult, p->b_shift, p->b_zero, ls);
+    ry = lane_rq_of(p->y_mult, ey,
+                    (INT64_C(1) << 30) + (ey > 0 ? INT64_C(1) << (30 + ey) : 0) + (int64_t)zero * (INT64_C(1) << (31 + ey)),
+                    31, ey > 0 ? (INT64_C(1) << (ey - 1)) + (int64_t)zero * (INT64_C(1) << ey) : INT64_MIN);
+    lo = _mm_set1_epi8((char)(p->act_min - low)), hi = _mm_set1_epi8((char)(p->act_max - low));
+    flip = _mm_set1_epi8((char)low);
+    for (i = 0; i < p->count; i += 8) {
+        const __mmask16 keep = p->count - i >= 8 ? 0xff : (__mmask16)((1u << (p->count - i)) - 1u);
+        const __m128i ba = _mm_maskz_loadu_epi8(keep, (const uint8_t *)a + i);
+        const __m128i bb = _mm_maskz_loadu_epi8(keep, (const uint8_t *)b + i);
+        const __m512i va = u8 ? _mm512_cvtepu8_epi64(ba) : _mm512_cvtepi8_epi64(ba);
+        const __m512i vb = u8 ? _mm512_cvtepu8_epi64(bb) : _mm512_cvtepi8_epi64(bb);
+        const __m512i s = _mm512_add_epi64(lane_rq_apply(&ra, va), lane_rq_apply(&rb, vb));
+        __m128i out = _mm512_cvtsepi64_epi8(lane_rq_apply(&ry, s));
+        out = _mm_xor_si128(_mm_min_epi8(_mm_max_epi8(out, lo), hi), flip);
+        _mm_mask_storeu_epi8((uint8_t *)y + i, keep, out);
+    }
+    return 1;
+}
+#endif
+
 /* Whether a and b are both laid out as the output (dense, no broadcast). */
 static int qadd_same_shape(const tb_qadd_params *p)
 {
@@ -73,6 +153,10 @@ void tb_qadd(const tb_qadd_params *p, const void *a, const void *b, void *y)
     int32_t idx[TB_RT_MAX_RANK], d;
     int64_t ao = 0, bo = 0, i;
     if (p->a_mult != INT32_MIN && p->b_mult != INT32_MIN && p->y_mult != INT32_MIN && qadd_same_shape(p)) {
+#if defined(TB_QADD_AVX512)
+        if (qadd_flat_avx512(p, a, b, y))
+            return;
+#endif
         if (p->dtype == DT_U8)
             qadd_flat_u8(p, (const uint8_t *)a, (const uint8_t *)b, (uint8_t *)y);
         else

@@ -14,15 +14,20 @@
  * place, and only a row's last k % 4 bytes go through a zero-filled word.
  * The requantization (gemmlowp's rounding doubling high multiply and
  * rounding right shift, bit-exact with tb_requantize) is applied as each
- * finished tile is stored: multiplier and shift are per row.
+ * finished tile is stored: multiplier and shift are per row, folded with
+ * the bias and the zero point into per-row constants (rq_row) worked out
+ * once per TB_QGEMM_RC rows; the rows are taken TB_QGEMM_RC at a time, each
+ * chunk over all the pixels.
  *
  * Stack: the panel (TB_QGEMM_KC * TB_QGEMM_NR bytes: 16 KB on hosts,
  * 1 KB on Cortex-M), one int32 tile (1 KB with AVX-512) and, when k is
  * longer than one panel, the running sums of TB_QGEMM_MC rows (16 KB with
  * AVX-512, 8 KB otherwise, 1 KB on Cortex-M) so that a panel serves those
- * rows before the next k block is packed; with AVX-512 the conv packing
- * adds 2.5 KB of precomputed loads. -DTB_QGEMM_KC=N (a multiple of 4) and
- * -DTB_QGEMM_MC=N (a multiple of TB_QGEMM_MR) set the two big ones.
+ * rows before the next k block is packed; the rows' constants (28 bytes a
+ * row: 7 KB on hosts, 450 bytes on Cortex-M); with AVX-512 the conv packing
+ * adds 2.5 KB of precomputed loads. -DTB_QGEMM_KC=N (a multiple of 4),
+ * -DTB_QGEMM_MC=N and -DTB_QGEMM_RC=N (multiples of TB_QGEMM_MR) set the
+ * big ones.
  *
  * Micro-kernels: with __AVX512VNNI__, __AVX512BW__ and __AVX512VL__ (unless
  * TB_NO_SIMD), 8 x 32 tiles with vpdpbusd; otherwise plain C that compilers
@@ -40,6 +45,9 @@
 #if !defined(TB_NO_SIMD) && defined(__AVX512VNNI__) && defined(__AVX512BW__) && defined(__AVX512VL__)
 #include <immintrin.h>
 #define TB_QGEMM_VNNI 1
+#if defined(__AVX512VBMI__)
+#define TB_QGEMM_VBMI 1
+#endif
 #endif
 
 #if defined(TB_QGEMM_SMALL)
@@ -68,17 +76,230 @@
 #endif
 #endif
 
+/* Rows whose requantization constants and weight tails are worked out
+ * together (28 bytes each, on the stack); a multiple of TB_QGEMM_MR. */
+#ifndef TB_QGEMM_RC
+#if defined(TB_QGEMM_SMALL)
+#define TB_QGEMM_RC 16
+#else
+#define TB_QGEMM_RC (2 * TB_QGEMM_MC)
+#endif
+#endif
+
 /* AVX-512 packing: masked loads worked out once per panel, up to this many
  * (16 bytes each) for k_h * k_w taps times the panel's output row segments. */
 #define TB_QGEMM_TAP_LOADS 160
 
-#if TB_QGEMM_KC % 4 != 0 || TB_QGEMM_KC < 4 || TB_QGEMM_MC % TB_QGEMM_MR != 0
-#error "TB_QGEMM_KC must be a positive multiple of 4 and TB_QGEMM_MC a multiple of TB_QGEMM_MR"
+#if TB_QGEMM_KC % 4 != 0 || TB_QGEMM_KC < 4 || TB_QGEMM_MC % TB_QGEMM_MR != 0 || TB_QGEMM_RC % TB_QGEMM_MR != 0
+#error "TB_QGEMM_KC must be a positive multiple of 4, TB_QGEMM_MC and TB_QGEMM_RC multiples of TB_QGEMM_MR"
 #endif
+
+/* A row's requantization folded into one 64-bit step and a 32-bit
+ * rounding, for the rows where nothing can overflow (rq_row_of). With
+ * x = bias + acc and shift = -e <= 0, tb_requantize is
+ * RoundingDivideByPOT(h, e) with h = floor((x m + 2^30) / 2^31), and for
+ * e >= 1 that is floor((h + 2^(e-1) - [h < 0]) / 2^e). So with
+ *   q = (acc m + add) >> 31, add = bias m + 2^30 + 2^(30+e) + zero 2^(31+e)
+ * (no 2^(30+e) for e = 0), q = h + 2^(e-1) + zero 2^e fits int32, h < 0
+ * exactly when q < q_neg = 2^(e-1) + zero 2^e (never for e = 0), and
+ *   zero + tb_requantize(x) = (q - [q < q_neg]) >> e.
+ * zero is y_zero, less 128 for uint8 outputs (act_max > 127), whose bytes
+ * then go through int8 saturation and back. */
+typedef struct {
+    int64_t add;
+    int32_t m, q_neg, e;
+    int32_t folded; /* 0: the row takes the general path */
+} rq_row;
+
+/* Sums of (x + 128) bytes times int8 weights lie in [-32640 k, 32385 k]. */
+#define TB_QGEMM_SUM_BOUND 32640
+
+static rq_row rq_row_of(const tb_qgemm_core *g, int32_t i)
+{
+    const int32_t *rq = g->rq + (g->per_channel ? 2 * i : 0);
+    const int32_t m = rq[0], e = -rq[1], b = g->bias ? g->bias[i] : 0;
+    /* |acc| <= 2^29 (so 2 acc fits int32, see requantize_folded16) and
+     * |bias + acc| <= 2^30: no int32 wrap in the general path's sum, |h| <=
+     * 2^30, and with e <= 20 every 64-bit value stays below 2^62 */
+    const int64_t sums = (int64_t)g->k * TB_QGEMM_SUM_BOUND, room = (INT64_C(1) << 30) - sums;
+    rq_row r;
+    r.add = 0, r.m = m, r.q_neg = r.e = r.folded = 0;
+    if (m > 0 && e >= 0 && e <= 20 && sums <= (INT64_C(1) << 29) &&
+        (b < 0 ? -(int64_t)b : (int64_t)b) <= room) {
+        const int32_t zero = g->y_zero - (g->act_max > 127 ? 128 : 0);
+        r.add = (int64_t)b * m + (INT64_C(1) << 30) + (e > 0 ? INT64_C(1) << (30 + e) : 0) +
+                (int64_t)zero * (INT64_C(1) << (31 + e));
+        r.q_neg = e > 0 ? (1 << (e - 1)) + zero * (1 << e) : INT32_MIN;
+        r.e = e, r.folded = 1;
+    }
+    return r;
+}
+
+#if defined(TB_QGEMM_VNNI)
+/* One row's requantization constants for the general path, broadcast. */
+typedef struct {
+    __m512i m, bias, hi_in, lo_in, mask, half, yz, lo, hi;
+    __m128i left, right;
+} rq_vec;
+
+/* 16 sums of a row to clamped outputs (int32 lanes): the saturating left
+ * shift, the 64-bit products of the even and the odd lanes, each (ab +
+ * 2^30) >> 31 (tb_srdhm: multipliers are positive), merged back; the
+ * rounding right shift (tb_rounding_shift), the zero point and the clamp. */
+static __m512i requantize16(const rq_vec *c, __m512i v)
+{
+    const __m512i nudge = _mm512_set1_epi64(INT64_C(1) << 30);
+    __m512i ev, od, thr;
+    __mmask16 over, under, up;
+    v = _mm512_add_epi32(v, c->bias);
+    over = _mm512_cmpgt_epi32_mask(v, c->hi_in), under = _mm512_cmplt_epi32_mask(v, c->lo_in);
+    v = _mm512_sll_epi32(v, c->left);
+    v = _mm512_mask_mov_epi32(v, over, _mm512_set1_epi32(INT32_MAX));
+    v = _mm512_mask_mov_epi32(v, under, _mm512_set1_epi32(INT32_MIN));
+    ev = _mm512_add_epi64(_mm512_mul_epi32(v, c->m), nudge);
+    od = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), c->m), nudge);
+    v = _mm512_mask_blend_epi32((__mmask16)0xaaaa, _mm512_srli_epi64(ev, 31), _mm512_slli_epi64(od, 1));
+    thr = _mm512_sub_epi32(c->half, _mm512_srai_epi32(v, 31));
+    up = _mm512_cmpgt_epi32_mask(_mm512_and_si512(v, c->mask), thr);
+    v = _mm512_sra_epi32(v, c->right);
+    v = _mm512_mask_add_epi32(v, up, v, _mm512_set1_epi32(1));
+    return _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(v, c->yz), c->lo), c->hi);
+}
+
+/* 16 sums of a row through its folded step (rq_row), as int8 with
+ * saturation. The 64-bit products of the even and the odd lanes are taken
+ * of 2 acc and added 2 add, so that q is their high halves, put back in
+ * order by one permute; then the 32-bit rounding. */
+static inline __m128i requantize_folded16(const rq_row *c, __m512i v)
+{
+    const __m512i m = _mm512_set1_epi32(c->m), add2 = _mm512_set1_epi64(2 * c->add);
+    const __m512i pick_hi = _mm512_setr_epi32(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
+    const __m512i v2 = _mm512_add_epi32(v, v);
+    const __m512i ev = _mm512_add_epi64(_mm512_mul_epi32(v2, m), add2);
+    const __m512i od = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v2, 32), m), add2);
+    __m512i q = _mm512_permutex2var_epi32(ev, pick_hi, od);
+    q = _mm512_mask_sub_epi32(q, _mm512_cmplt_epi32_mask(q, _mm512_set1_epi32(c->q_neg)), q, _mm512_set1_epi32(1));
+    return _mm512_cvtsepi32_epi8(_mm512_sra_epi32(q, _mm_cvtsi32_si128(c->e)));
+}
+#else
+/* One sum of row c through its folded step: zero + tb_requantize(bias + acc). */
+static inline int32_t requantize_folded(const rq_row *c, int32_t acc)
+{
+    const int32_t q = (int32_t)(((int64_t)acc * c->m + c->add) >> 31);
+    return (q - (q < c->q_neg ? 1 : 0)) >> c->e;
+}
+
+/* tb_requantize with the shift split into left = max(shift, 0) (as a
+ * factor) and right = max(-shift, 0), branch-free so that loops vectorise. */
+static int32_t requantize_split(int32_t acc, int32_t m, int64_t left_mul, int32_t right)
+{
+    const int64_t v = (int64_t)acc * left_mul;
+    const int64_t sat = v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : v);
+    /* the nudge and truncating division of tb_srdhm: floor((ab + 2^30) / 2^31) */
+    const int64_t ab = sat * m;
+    const int64_t nudge = ab >= 0 ? (INT64_C(1) << 30) : 1 - (INT64_C(1) << 30);
+    const int32_t h = (int32_t)((ab + nudge) / (INT64_C(1) << 31));
+    const int32_t mask = (int32_t)((UINT32_C(1) << right) - 1u);
+    const int32_t threshold = (mask >> 1) + (h < 0 ? 1 : 0);
+    return (h >> right) + ((h & mask) > threshold ? 1 : 0);
+}
+#endif
+
+#if defined(TB_QGEMM_VNNI)
+/* A row's 32 sums (s0: pixels 0-15, s1: 16-31) through its folded step to
+ * nr bytes at yr; lo, hi: the clamp and flip the uint8 offset (store_tile),
+ * both skipped where they change nothing (the int8 saturation is the clamp). */
+static inline void store_row_folded(const rq_row *c, __m512i s0, __m512i s1, __m256i lo, __m256i hi,
+                                    __m256i flip, uint8_t *yr, int32_t nr)
+{
+    __m256i out = _mm256_inserti128_si256(_mm256_castsi128_si256(requantize_folded16(c, s0)),
+                                          requantize_folded16(c, s1), 1);
+    if (_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, _mm256_set1_epi8(-128))) != -1 ||
+        _mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, _mm256_set1_epi8(127))) != -1)
+        out = _mm256_min_epi8(_mm256_max_epi8(out, lo), hi);
+    if (!_mm256_testz_si256(flip, flip))
+        out = _mm256_xor_si256(out, flip);
+    if (nr == TB_QGEMM_NR)
+        _mm256_storeu_si256((__m256i *)(void *)yr, out);
+    else
+        _mm256_mask_storeu_epi8(yr, (__mmask32)((UINT64_C(1) << nr) - 1u), out);
+}
+#endif
+
+/* Row i's nr sums tr (plus the bias) to bytes at yr, the general way: any
+ * shift, any bias (rows that rq_row_of leaves out). */
+static void store_row_general(const tb_qgemm_core *g, int32_t i, const int32_t *tr, uint8_t *yr, int32_t nr)
+{
+    const int32_t *rq = g->rq + (g->per_channel ? 2 * i : 0);
+    const int32_t m = rq[0], left = rq[1] > 0 ? rq[1] : 0, right = rq[1] < 0 ? -rq[1] : 0;
+    const int32_t b = g->bias ? g->bias[i] : 0, yz = g->y_zero, lo = g->act_min, hi = g->act_max;
+#if defined(TB_QGEMM_VNNI)
+    rq_vec c;
+    __m256i out;
+    c.m = _mm512_set1_epi32(m), c.bias = _mm512_set1_epi32(b);
+    c.hi_in = _mm512_set1_epi32(INT32_MAX >> left), c.lo_in = _mm512_set1_epi32(INT32_MIN >> left);
+    c.mask = _mm512_set1_epi32((int32_t)((UINT32_C(1) << right) - 1u));
+    c.half = _mm512_set1_epi32((int32_t)((UINT32_C(1) << right) - 1u) >> 1);
+    c.yz = _mm512_set1_epi32(yz), c.lo = _mm512_set1_epi32(lo), c.hi = _mm512_set1_epi32(hi);
+    c.left = _mm_cvtsi32_si128(left), c.right = _mm_cvtsi32_si128(right);
+    out = _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm512_cvtepi32_epi8(requantize16(&c, _mm512_loadu_si512(tr)))),
+        _mm512_cvtepi32_epi8(requantize16(&c, _mm512_loadu_si512(tr + 16))), 1);
+    _mm256_mask_storeu_epi8(yr, (__mmask32)((UINT64_C(1) << nr) - 1u), out);
+#else
+    const int64_t left_mul = (int64_t)1 << left;
+    int32_t t;
+    for (t = 0; t < nr; t++) {
+        const int32_t v = yz + requantize_split(b + tr[t], m, left_mul, right);
+        yr[t] = (uint8_t)(v < lo ? lo : (v > hi ? hi : v));
+    }
+#endif
+}
+
+/* Rows r < mr, columns t < nr of a finished tile (plus the bias) to y as
+ * int8 / uint8 bytes; rr: the rows' folded constants. */
+static void store_tile(const tb_qgemm_core *g, const rq_row *rr, const int32_t *tile, int32_t i0, int32_t mr,
+                       int32_t j0, int32_t nr)
+{
+    /* uint8 outputs (act_max > 127) go through int8 saturation 128 lower */
+    const int32_t lo = g->act_min, hi = g->act_max, low = hi > 127 ? 128 : 0;
+    int32_t r;
+    for (r = 0; r < mr; r++) {
+        const int32_t *tr = tile + r * TB_QGEMM_NR;
+        uint8_t *yr = (uint8_t *)g->y + (int64_t)(i0 + r) * g->ldy + j0;
+        if (!rr[r].folded) {
+            store_row_general(g, i0 + r, tr, yr, nr);
+        } else {
+#if defined(TB_QGEMM_VNNI)
+            /* the row's 32 outputs as bytes in one register, one store */
+            store_row_folded(rr + r, _mm512_loadu_si512(tr), _mm512_loadu_si512(tr + 16),
+                             _mm256_set1_epi8((char)(lo - low)), _mm256_set1_epi8((char)(hi - low)),
+                             _mm256_set1_epi8((char)low), yr, nr);
+#else
+            const rq_row c = rr[r];
+            int32_t t;
+            for (t = 0; t < nr; t++) {
+                const int32_t v = requantize_folded(&c, tr[t]) + low;
+                yr[t] = (uint8_t)(v < lo ? lo : (v > hi ? hi : v));
+            }
+#endif
+        }
+    }
+}
+
+/* Where a finished tile goes: rows i0 .. i0 + mr - 1 and columns j0 .. j0 +
+ * nr - 1 of y, rr the folded constants of row i0 on. */
+typedef struct {
+    const tb_qgemm_core *g;
+    const rq_row *rr;
+    int32_t i0, mr, j0, nr;
+} tile_dst;
 
 /* tile[r * NR + t] (r < MR, t < NR) += row r of a . panel column t over nq
  * groups of 4 bytes read at a[r] + 4 q, then one more group from tail[r]
- * when tail is not NULL; the sums start from 0 unless accumulate. */
+ * when tail is not NULL; the sums start from 0 unless accumulate. With dst
+ * (the tile's last k block) the tile is stored to y instead: with AVX-512
+ * straight from the registers when all its rows take the folded step. */
 #if defined(TB_QGEMM_VNNI)
 
 /* 4 weight bytes as one 32-bit word, in memory order (any alignment). */
@@ -90,7 +311,7 @@ static int32_t load4(const int8_t *p)
 }
 
 static void micro_kernel(int32_t nq, const int8_t *const *a, const int32_t *tail, const uint8_t *b,
-                         int32_t *tile, int accumulate)
+                         int32_t *tile, int accumulate, const tile_dst *dst)
 {
     __m512i c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
     const int8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5], *a6 = a[6],
@@ -131,6 +352,32 @@ static void micro_kernel(int32_t nq, const int8_t *const *a, const int32_t *tail
     if (tail)
         TB_QGEMM_STEP(tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], tail[6], tail[7]);
 #undef TB_QGEMM_STEP
+    if (dst) {
+        const int32_t mr = dst->mr, hi = dst->g->act_max, low = hi > 127 ? 128 : 0;
+        const __m256i vlo = _mm256_set1_epi8((char)(dst->g->act_min - low)), vhi = _mm256_set1_epi8((char)(hi - low));
+        const __m256i flip = _mm256_set1_epi8((char)low);
+        const rq_row *rr = dst->rr;
+        uint8_t *y = (uint8_t *)dst->g->y + (int64_t)dst->i0 * dst->g->ldy + dst->j0;
+        const int64_t ldy = dst->g->ldy;
+        int32_t r, fast = 1;
+        for (r = 0; r < mr; r++)
+            fast &= rr[r].folded;
+        if (fast) {
+            store_row_folded(rr, c00, c01, vlo, vhi, flip, y, dst->nr);
+#define TB_QGEMM_ROW(R, S0, S1)                                                                     \
+    if (R < mr)                                                                                     \
+    store_row_folded(rr + R, S0, S1, vlo, vhi, flip, y + R * ldy, dst->nr)
+            TB_QGEMM_ROW(1, c10, c11);
+            TB_QGEMM_ROW(2, c20, c21);
+            TB_QGEMM_ROW(3, c30, c31);
+            TB_QGEMM_ROW(4, c40, c41);
+            TB_QGEMM_ROW(5, c50, c51);
+            TB_QGEMM_ROW(6, c60, c61);
+            TB_QGEMM_ROW(7, c70, c71);
+#undef TB_QGEMM_ROW
+            return;
+        }
+    }
     _mm512_storeu_si512(tile + 0, c00), _mm512_storeu_si512(tile + 16, c01);
     _mm512_storeu_si512(tile + 32, c10), _mm512_storeu_si512(tile + 48, c11);
     _mm512_storeu_si512(tile + 64, c20), _mm512_storeu_si512(tile + 80, c21);
@@ -139,6 +386,8 @@ static void micro_kernel(int32_t nq, const int8_t *const *a, const int32_t *tail
     _mm512_storeu_si512(tile + 160, c50), _mm512_storeu_si512(tile + 176, c51);
     _mm512_storeu_si512(tile + 192, c60), _mm512_storeu_si512(tile + 208, c61);
     _mm512_storeu_si512(tile + 224, c70), _mm512_storeu_si512(tile + 240, c71);
+    if (dst)
+        store_tile(dst->g, dst->rr, tile, dst->i0, dst->mr, dst->j0, dst->nr);
 }
 
 #else
@@ -151,7 +400,7 @@ static void micro_kernel(int32_t nq, const int8_t *const *a, const int32_t *tail
 /* Named accumulator rows (not a 2-D array) and one NR-wide loop per row:
  * the form in which gcc and clang keep the tile in vector registers. */
 static void micro_kernel(int32_t nq, const int8_t *const *a, const int32_t *tail, const uint8_t *b,
-                         int32_t *tile, int accumulate)
+                         int32_t *tile, int accumulate, const tile_dst *dst)
 {
     int32_t c0[TB_QGEMM_NR], c1[TB_QGEMM_NR], c2[TB_QGEMM_NR], c3[TB_QGEMM_NR];
 #if TB_QGEMM_MR == 8
@@ -206,138 +455,59 @@ static void micro_kernel(int32_t nq, const int8_t *const *a, const int32_t *tail
         tile[7 * TB_QGEMM_NR + t] = c7[t];
 #endif
     }
+    if (dst)
+        store_tile(dst->g, dst->rr, tile, dst->i0, dst->mr, dst->j0, dst->nr);
 }
 #undef TB_QGEMM_DOT4
 
 #endif
-
-#if defined(TB_QGEMM_VNNI)
-/* One row's requantization constants, broadcast. */
-typedef struct {
-    __m512i m, bias, hi_in, lo_in, mask, half, yz, lo, hi;
-    __m128i left, right;
-} rq_vec;
-
-/* 16 sums of a row to clamped outputs (int32 lanes): the saturating left
- * shift, the 64-bit products of the even and the odd lanes, each (ab +
- * 2^30) >> 31 (tb_srdhm: multipliers are positive), merged back; the
- * rounding right shift (tb_rounding_shift), the zero point and the clamp. */
-static __m512i requantize16(const rq_vec *c, __m512i v)
-{
-    const __m512i nudge = _mm512_set1_epi64(INT64_C(1) << 30);
-    __m512i ev, od, thr;
-    __mmask16 over, under, up;
-    v = _mm512_add_epi32(v, c->bias);
-    over = _mm512_cmpgt_epi32_mask(v, c->hi_in), under = _mm512_cmplt_epi32_mask(v, c->lo_in);
-    v = _mm512_sll_epi32(v, c->left);
-    v = _mm512_mask_mov_epi32(v, over, _mm512_set1_epi32(INT32_MAX));
-    v = _mm512_mask_mov_epi32(v, under, _mm512_set1_epi32(INT32_MIN));
-    ev = _mm512_add_epi64(_mm512_mul_epi32(v, c->m), nudge);
-    od = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), c->m), nudge);
-    v = _mm512_mask_blend_epi32((__mmask16)0xaaaa, _mm512_srli_epi64(ev, 31), _mm512_slli_epi64(od, 1));
-    thr = _mm512_sub_epi32(c->half, _mm512_srai_epi32(v, 31));
-    up = _mm512_cmpgt_epi32_mask(_mm512_and_si512(v, c->mask), thr);
-    v = _mm512_sra_epi32(v, c->right);
-    v = _mm512_mask_add_epi32(v, up, v, _mm512_set1_epi32(1));
-    return _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(v, c->yz), c->lo), c->hi);
-}
-#else
-/* tb_requantize with the shift split into left = max(shift, 0) (as a
- * factor) and right = max(-shift, 0), branch-free so that loops vectorise. */
-static int32_t requantize_split(int32_t acc, int32_t m, int64_t left_mul, int32_t right)
-{
-    const int64_t v = (int64_t)acc * left_mul;
-    const int64_t sat = v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : v);
-    /* the nudge and truncating division of tb_srdhm: floor((ab + 2^30) / 2^31) */
-    const int64_t ab = sat * m;
-    const int64_t nudge = ab >= 0 ? (INT64_C(1) << 30) : 1 - (INT64_C(1) << 30);
-    const int32_t h = (int32_t)((ab + nudge) / (INT64_C(1) << 31));
-    const int32_t mask = (int32_t)((UINT32_C(1) << right) - 1u);
-    const int32_t threshold = (mask >> 1) + (h < 0 ? 1 : 0);
-    return (h >> right) + ((h & mask) > threshold ? 1 : 0);
-}
-#endif
-
-/* Rows r < mr, columns t < nr of a finished tile (plus the bias) to y as
- * int8 / uint8 bytes. */
-static void store_tile(const tb_qgemm_core *g, const int32_t *tile, int32_t i0, int32_t mr, int32_t j0,
-                       int32_t nr)
-{
-    int32_t r;
-    for (r = 0; r < mr; r++) {
-        const int32_t i = i0 + r;
-        const int32_t *rq = g->rq + (g->per_channel ? 2 * i : 0);
-        const int32_t m = rq[0], right = rq[1] < 0 ? -rq[1] : 0;
-        const int32_t b = g->bias ? g->bias[i] : 0, yz = g->y_zero, lo = g->act_min, hi = g->act_max;
-        const int32_t *tr = tile + r * TB_QGEMM_NR;
-        uint8_t *yr = (uint8_t *)g->y + (int64_t)i * g->ldy + j0;
-#if defined(TB_QGEMM_VNNI)
-        /* the row's 32 outputs as bytes in one register, one store */
-        const int32_t left = rq[1] > 0 ? rq[1] : 0;
-        rq_vec c;
-        __m256i out;
-        c.m = _mm512_set1_epi32(m), c.bias = _mm512_set1_epi32(b);
-        c.hi_in = _mm512_set1_epi32(INT32_MAX >> left), c.lo_in = _mm512_set1_epi32(INT32_MIN >> left);
-        c.mask = _mm512_set1_epi32((int32_t)((UINT32_C(1) << right) - 1u));
-        c.half = _mm512_set1_epi32((int32_t)((UINT32_C(1) << right) - 1u) >> 1);
-        c.yz = _mm512_set1_epi32(yz), c.lo = _mm512_set1_epi32(lo), c.hi = _mm512_set1_epi32(hi);
-        c.left = _mm_cvtsi32_si128(left), c.right = _mm_cvtsi32_si128(right);
-        out = _mm256_inserti128_si256(
-            _mm256_castsi128_si256(_mm512_cvtepi32_epi8(requantize16(&c, _mm512_loadu_si512(tr)))),
-            _mm512_cvtepi32_epi8(requantize16(&c, _mm512_loadu_si512(tr + 16))), 1);
-        if (nr == TB_QGEMM_NR)
-            _mm256_storeu_si256((__m256i *)(void *)yr, out);
-        else
-            _mm256_mask_storeu_epi8(yr, (__mmask32)((UINT64_C(1) << nr) - 1u), out);
-#else
-        const int64_t left_mul = (int64_t)1 << (rq[1] > 0 ? rq[1] : 0);
-        int32_t t;
-        for (t = 0; t < nr; t++) {
-            const int32_t v = yz + requantize_split(b + tr[t], m, left_mul, right);
-            yr[t] = (uint8_t)(v < lo ? lo : (v > hi ? hi : v));
-        }
-#endif
-    }
-}
 
 void tb_qgemm_core_s8(const tb_qgemm_core *g)
 {
     uint8_t panel[TB_QGEMM_KC * TB_QGEMM_NR];
     int32_t tile[TB_QGEMM_MR * TB_QGEMM_NR];
     int32_t sums[TB_QGEMM_MC * TB_QGEMM_NR];
-    int32_t tail[TB_QGEMM_MR];
+    rq_row rrows[TB_QGEMM_RC];
+    /* a row's last k % 4 weight bytes (only the last k block has them) as
+     * one zero-filled word, made once per row: bytes stored and read back as
+     * a word stall store forwarding; the rows past the chunk read 0 */
+    int32_t tails[TB_QGEMM_RC + TB_QGEMM_MR];
     const int8_t *rows[TB_QGEMM_MR];
-    /* one k block: every row block uses the panel at once; more: the rows
-     * go MC at a time, their running sums kept in sums */
+    /* one k block: every row block of a row chunk uses the panel at once;
+     * more: the rows go MC at a time, their running sums kept in sums */
     const int blocked = g->k > TB_QGEMM_KC;
-    const int32_t mc = blocked ? TB_QGEMM_MC : g->m;
-    int32_t j0, ic, k0, i0, r;
-    for (j0 = 0; j0 < g->n; j0 += TB_QGEMM_NR) {
-        const int32_t nr = g->n - j0 < TB_QGEMM_NR ? g->n - j0 : TB_QGEMM_NR;
-        for (ic = 0; ic < g->m; ic += mc) {
-            const int32_t mcn = g->m - ic < mc ? g->m - ic : mc;
-            for (k0 = 0; k0 < g->k || k0 == 0; k0 += TB_QGEMM_KC) {
-                const int32_t kc = g->k - k0 < TB_QGEMM_KC ? g->k - k0 : TB_QGEMM_KC;
-                const int last = k0 + kc >= g->k, has_tail = kc % 4 != 0;
-                if (kc > 0)
-                    g->pack(g->ctx, k0, kc, j0, nr, panel);
-                for (i0 = ic; i0 < ic + mcn; i0 += TB_QGEMM_MR) {
-                    const int32_t mr = ic + mcn - i0 < TB_QGEMM_MR ? ic + mcn - i0 : TB_QGEMM_MR;
-                    int32_t *tl = blocked ? sums + (int64_t)(i0 - ic) * TB_QGEMM_NR : tile;
-                    /* rows past m repeat the last one (computed, never stored) */
-                    for (r = 0; r < TB_QGEMM_MR; r++)
-                        rows[r] = g->a + (int64_t)(i0 + (r < mr ? r : mr - 1)) * g->lda + k0;
-                    if (has_tail) {
-                        const int32_t full = kc - kc % 4;
-                        for (r = 0; r < TB_QGEMM_MR; r++) {
-                            int8_t w4[4] = {0, 0, 0, 0};
-                            memcpy(w4, rows[r] + full, (size_t)(kc % 4));
-                            memcpy(tail + r, w4, 4);
-                        }
+    int32_t i0c, j0, ic, k0, i0, r;
+    for (i0c = 0; i0c < g->m; i0c += TB_QGEMM_RC) {
+        const int32_t rc = g->m - i0c < TB_QGEMM_RC ? g->m - i0c : TB_QGEMM_RC;
+        const int32_t mc = blocked ? TB_QGEMM_MC : rc;
+        for (r = 0; r < rc; r++)
+            rrows[r] = rq_row_of(g, i0c + r);
+        for (r = 0; r < rc + TB_QGEMM_MR; r++) {
+            int8_t w4[4] = {0, 0, 0, 0};
+            if (r < rc)
+                memcpy(w4, g->a + (int64_t)(i0c + r) * g->lda + (g->k - g->k % 4), (size_t)(g->k % 4));
+            memcpy(tails + r, w4, 4);
+        }
+        for (j0 = 0; j0 < g->n; j0 += TB_QGEMM_NR) {
+            const int32_t nr = g->n - j0 < TB_QGEMM_NR ? g->n - j0 : TB_QGEMM_NR;
+            for (ic = i0c; ic < i0c + rc; ic += mc) {
+                const int32_t mcn = i0c + rc - ic < mc ? i0c + rc - ic : mc;
+                for (k0 = 0; k0 < g->k || k0 == 0; k0 += TB_QGEMM_KC) {
+                    const int32_t kc = g->k - k0 < TB_QGEMM_KC ? g->k - k0 : TB_QGEMM_KC;
+                    const int last = k0 + kc >= g->k;
+                    if (kc > 0)
+                        g->pack(g->ctx, k0, kc, j0, nr, panel);
+                    for (i0 = ic; i0 < ic + mcn; i0 += TB_QGEMM_MR) {
+                        const int32_t mr = ic + mcn - i0 < TB_QGEMM_MR ? ic + mcn - i0 : TB_QGEMM_MR;
+                        int32_t *tl = blocked ? sums + (int64_t)(i0 - ic) * TB_QGEMM_NR : tile;
+                        tile_dst dst;
+                        /* rows past m repeat the last one (computed, never stored) */
+                        for (r = 0; r < TB_QGEMM_MR; r++)
+                            rows[r] = g->a + (int64_t)(i0 + (r < mr ? r : mr - 1)) * g->lda + k0;
+                        dst.g = g, dst.rr = rrows + (i0 - i0c), dst.i0 = i0, dst.mr = mr, dst.j0 = j0, dst.nr = nr;
+                        micro_kernel(kc / 4, rows, kc % 4 ? tails + (i0 - i0c) : 0, panel, tl, k0 > 0,
+                                     last ? &dst : 0);
                     }
-                    micro_kernel(kc / 4, rows, has_tail ? tail : 0, panel, tl, k0 > 0);
-                    if (last)
-                        store_tile(g, tl, i0, mr, j0, nr);
                 }
             }
         }
@@ -549,6 +719,40 @@ static void interleave4(const int8_t *restrict s0, const int8_t *restrict s1, co
 
 #endif
 
+#if defined(TB_QGEMM_VBMI)
+/* The panel of a 1x1 stride-1 conv: k rows are input channels, each NR
+ * pixels in order at x + j0. Per group of four channels the four rows go
+ * into two registers (+128), and one two-source byte permute (vpermt2b) per
+ * 16 pixels interleaves them; pixels past nr are read as 0 (any value). */
+static void pack_pointwise(const conv_pack_ctx *c, int32_t k0, int32_t kc, int32_t j0, int32_t nr, uint8_t *panel)
+{
+    const int64_t plane = (int64_t)c->p->h_in * c->p->w_in;
+    const int8_t *x = c->xg + (int64_t)k0 * plane + j0;
+    const __mmask32 keep = (__mmask32)(nr == TB_QGEMM_NR ? ~UINT64_C(0) : (UINT64_C(1) << nr) - 1u);
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    /* output byte 4 t + b of half h is row b's pixel 16 h + t: rows 0, 1
+     * at bytes 0 and 32 of the first register, rows 2, 3 of the second */
+    __m512i pick_lo, pick_hi;
+    uint8_t idx[2][64];
+    int32_t q, t, b;
+    for (t = 0; t < 16; t++)
+        for (b = 0; b < 4; b++)
+            idx[0][4 * t + b] = (uint8_t)(32 * b + t), idx[1][4 * t + b] = (uint8_t)(32 * b + 16 + t);
+    pick_lo = _mm512_loadu_si512(idx[0]), pick_hi = _mm512_loadu_si512(idx[1]);
+    for (q = 0; 4 * q < kc; q++, x += 4 * plane, panel += 4 * TB_QGEMM_NR) {
+        __m256i r[4];
+        __m512i r01, r23;
+        for (b = 0; b < 4; b++)
+            r[b] = 4 * q + b < kc ? _mm256_maskz_loadu_epi8(keep, x + b * plane)
+                                  : _mm256_set1_epi8(-128); /* k rows past kc: 0 once flipped */
+        r01 = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(r[0]), r[1], 1), flip);
+        r23 = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(r[2]), r[3], 1), flip);
+        _mm512_storeu_si512(panel, _mm512_permutex2var_epi8(r01, pick_lo, r23));
+        _mm512_storeu_si512(panel + 64, _mm512_permutex2var_epi8(r01, pick_hi, r23));
+    }
+}
+#endif
+
 static void pack_windows(const void *ctx, int32_t k0, int32_t kc, int32_t j0, int32_t nr, uint8_t *panel)
 {
     const conv_pack_ctx *c = (const conv_pack_ctx *)ctx;
@@ -566,6 +770,12 @@ static void pack_windows(const void *ctx, int32_t k0, int32_t kc, int32_t j0, in
     /* the tap of k row k0, stepped along with k */
     int32_t ic = k0 / (p->k_h * p->k_w), kh = k0 / p->k_w % p->k_h, kw = k0 % p->k_w;
     int32_t ns = 0, t = 0, q, b;
+#if defined(TB_QGEMM_VBMI)
+    if (c->pointwise) {
+        pack_pointwise(c, k0, kc, j0, nr, panel);
+        return;
+    }
+#endif
 #if !defined(TB_QGEMM_VNNI)
     memset(none, -128, sizeof none);
 #endif

@@ -17,6 +17,9 @@
 #if !defined(TB_NO_SIMD) && defined(__AVX512F__)
 #include <immintrin.h>
 #define TB_RQ_AVX512 1
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+#define TB_RQ_FOLDED 1
+#endif
 #elif !defined(TB_NO_SIMD) && defined(__AVX2__)
 #include <immintrin.h>
 #define TB_RQ_AVX2 1
@@ -64,6 +67,46 @@ static inline __m512i rq16(__m512i x, const tb_rq_split *r, int32_t y_zero, int3
     return _mm512_min_epi32(_mm512_max_epi32(q, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));
 }
 
+#if defined(TB_RQ_FOLDED)
+/* For shift = -e in [-20, -1] and m > 0: y_zero + tb_requantize(x) folded
+ * into one 64-bit step per lane, exact for every int32 x: with p = x m,
+ * h = floor((p + 2^30) / 2^31) is negative exactly when p < -2^30, and
+ * RoundingDivideByPOT(h, e) + zero = floor((p + 2^30 + 2^(30+e) + zero
+ * 2^(31+e) - [h < 0] 2^31) / 2^(31+e)) (|p| < 2^62, no overflow). zero is
+ * y_zero, less 128 for uint8 rows (hi > 127), which then go through int8
+ * saturation and back; the result is the 16 clamped bytes. */
+typedef struct {
+    __m512i m, add;
+    __m128i shift, lo, hi, flip;
+} rq_folded;
+
+static rq_folded rq_folded_of(int32_t m, int32_t e, int32_t y_zero, int32_t lo, int32_t hi)
+{
+    const int32_t low = hi > 127 ? 128 : 0;
+    rq_folded c;
+    c.m = _mm512_set1_epi32(m);
+    c.add = _mm512_set1_epi64((INT64_C(1) << 30) + (INT64_C(1) << (30 + e)) +
+                              (int64_t)(y_zero - low) * (INT64_C(1) << (31 + e)));
+    c.shift = _mm_cvtsi32_si128(31 + e);
+    c.lo = _mm_set1_epi8((char)(lo - low)), c.hi = _mm_set1_epi8((char)(hi - low)), c.flip = _mm_set1_epi8((char)low);
+    return c;
+}
+
+static inline __m128i rq16_folded(__m512i x, const rq_folded *c)
+{
+    const __m512i below = _mm512_set1_epi64(-(INT64_C(1) << 30)), two31 = _mm512_set1_epi64(INT64_C(1) << 31);
+    const __m512i pick = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+    __m512i ev = _mm512_mul_epi32(x, c->m), od = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), c->m);
+    const __mmask8 ne = _mm512_cmplt_epi64_mask(ev, below), no = _mm512_cmplt_epi64_mask(od, below);
+    __m128i out;
+    ev = _mm512_add_epi64(ev, c->add), od = _mm512_add_epi64(od, c->add);
+    ev = _mm512_sra_epi64(_mm512_mask_sub_epi64(ev, ne, ev, two31), c->shift);
+    od = _mm512_sra_epi64(_mm512_mask_sub_epi64(od, no, od, two31), c->shift);
+    out = _mm512_cvtsepi32_epi8(_mm512_permutex2var_epi32(ev, pick, od));
+    return _mm_xor_si128(_mm_min_epi8(_mm_max_epi8(out, c->lo), c->hi), c->flip);
+}
+#endif
+
 #elif defined(TB_RQ_AVX2)
 
 static inline __m256i rq8(__m256i x, const tb_rq_split *r, int32_t y_zero, int32_t lo, int32_t hi)
@@ -109,6 +152,20 @@ void tb_requantize_row(const int32_t *acc, int32_t count, int32_t bias, const in
         }
         return;
     }
+#if defined(TB_RQ_FOLDED)
+    if (rq[0] > 0 && rq[1] <= -1 && rq[1] >= -20) {
+        const rq_folded c = rq_folded_of(rq[0], -rq[1], y_zero, lo, hi);
+        const __m512i b = _mm512_set1_epi32(bias);
+        for (; j + 16 <= count; j += 16)
+            _mm_storeu_si128((__m128i *)(void *)(y + j),
+                             rq16_folded(_mm512_add_epi32(_mm512_loadu_si512(acc + j), b), &c));
+        if (j < count) {
+            const __mmask16 k = (__mmask16)((1u << (count - j)) - 1u);
+            _mm_mask_storeu_epi8(y + j, k, rq16_folded(_mm512_add_epi32(_mm512_maskz_loadu_epi32(k, acc + j), b), &c));
+        }
+        return;
+    }
+#endif
 #if defined(TB_RQ_AVX512)
     {
         const __m512i b = _mm512_set1_epi32(bias);

@@ -1896,6 +1896,7 @@ static void test_requantize_row(void)
         if (id % 50 == 1) rq[0] = INT32_MIN;
         else if (id % 50 == 2) rq[0] = (int32_t)rnd(); /* any sign and size */
         else if (id % 50 == 3) rq[0] = irand(0, 3);
+        else if (id % 10 == 5) rq[0] = 1 << 30, rq[1] = -irand(0, 12); /* small sums below: rounding ties */
         yz = dt == 2 ? irand(0, 255) : irand(-128, 127);
         rand_act(dt, &lo, &hi);
         for (j = 0; j < cnt; j++) {
@@ -1905,6 +1906,7 @@ static void test_requantize_row(void)
             const int64_t top = (int64_t)INT32_MAX + (bias < 0 ? bias : 0);
             const int64_t bottom = (int64_t)INT32_MIN + (bias > 0 ? bias : 0);
             acc[off + j] = (int32_t)((sum > top ? top : sum < bottom ? bottom : sum) - bias);
+            if (id % 10 == 5) acc[off + j] = irand(-20000, 20000);
         }
         memset(out, 0xa5, sizeof out);
         tb_requantize_row(acc + off, cnt, bias, rq, yz, lo, hi, out + off);
@@ -2242,6 +2244,8 @@ static void test_qconv_gemm(void)
             p.k_h = p.k_w = irand(0, 1) ? 1 : 3;
             p.c_in = irand(0, 1) ? irand(500, 1100) / (p.k_h * p.k_w) : irand(1, 120);
             p.c_out = irand(0, 2) ? irand(100, 140) : irand(1, 20);
+            if (id % 12 == 4) /* past the rows whose requantization is set up together (256) */
+                p.c_in = irand(1, 50), p.c_out = irand(250, 530);
             p.h_in = irand(1, 6), p.w_in = irand(1, 8);
             p.pad_top = p.pad_left = p.k_h / 2;
         }
@@ -2310,6 +2314,48 @@ static void test_qconv_gemm(void)
     }
 }
 
+/* The GEMM's folded requantization (qgemm.c, rq_row) at its exact edges:
+ * a 1x1 conv of one input channel whose 256 pixels hold every byte, weights
+ * +-1 and +-2, small biases, multipliers 2^30 (and next to it) and shifts 0
+ * to -14, so that the sums cross every rounding tie, the sign change of the
+ * doubling high product and the clamps; pixel counts past a tile or not. */
+static void test_qconv_gemm_ties(void)
+{
+    int id;
+    for (id = 0; id < 120; id++) {
+        tb_qconv_params p;
+        const int32_t mults[4] = {1 << 30, (1 << 30) + 1, INT32_MAX, (1 << 30) + (1 << 29)};
+        int32_t oc, i, nout, npix;
+        memset(&p, 0, sizeof p);
+        p.n = 1, p.group = 1, p.c_in = 1, p.c_out = irand(1, 20);
+        p.k_h = p.k_w = 1, p.stride_h = p.stride_w = 1, p.dil_h = p.dil_w = 1;
+        p.h_in = p.h_out = 1, p.w_in = p.w_out = npix = id % 2 ? 256 : irand(1, 256);
+        p.x_dtype = p.w_dtype = 3, p.folded = 1, p.per_channel = 1;
+        p.x_zero = -128; /* B = x + 128, the folded bias is the bias */
+        p.y_dtype = irand(2, 3);
+        p.y_zero = p.y_dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        rand_act(p.y_dtype, &p.act_min, &p.act_max);
+        for (i = 0; i < npix; i++) GX[i] = (int8_t)(npix == 256 ? i - 128 : irand(-128, 127));
+        for (oc = 0; oc < p.c_out; oc++) {
+            const int32_t w = irand(0, 1) ? irand(1, 2) : -irand(1, 2);
+            GW[oc] = (int8_t)w;
+            GBIAS[oc] = irand(-600, 600);
+            GRQ[2 * oc] = mults[irand(0, 3)];
+            GRQ[2 * oc + 1] = -irand(0, 14);
+            for (i = 0; i < npix; i++)
+                GWANT[oc * npix + i] = ref_out(GBIAS[oc] + w * (GX[i] + 128), GRQ + 2 * oc, p.y_dtype, p.y_zero,
+                                               p.act_min, p.act_max);
+        }
+        nout = p.c_out * npix;
+        memset(GY, 0xa5, (size_t)nout + GUARD);
+        tb_qconv(&p, GX, GW, GBIAS, GRQ, GY);
+        for (i = 0; i < nout; i++)
+            GGOT[i] = ld8(GY, i, p.y_dtype);
+        check_ints("qconv_gemm_ties", id, GGOT, GWANT, nout);
+        if (GY[nout] != 0xa5) printf("FAIL qconv_gemm_ties #%d: wrote past the output\n", id), g_fail++;
+    }
+}
+
 static void test_qmatmul(void)
 {
     int id;
@@ -2320,6 +2366,8 @@ static void test_qmatmul(void)
         p.m = irand(1, 7);
         p.n = irand(1, 70); /* past one TILE of 64 sometimes */
         p.k = irand(1, 40);
+        if (id % 8 == 1) /* k past the VNNI dot path's 64-byte steps, with a tail */
+            p.n = irand(1, 40), p.k = irand(60, 200);
         if (id % 8 == 0) /* long rows: past the int8 dot path's QMM_CHUNK (2048) */
             p.m = irand(1, 2), p.n = irand(1, 12), p.k = irand(2000, 2600);
         ta = irand(0, 1);
@@ -2332,7 +2380,8 @@ static void test_qmatmul(void)
         p.a_dtype = irand(2, 3);
         p.b_dtype = irand(0, 2) ? p.a_dtype : 5 - p.a_dtype;
         p.y_dtype = irand(0, 5) == 0 ? 6 : irand(2, 3);
-        p.a_zero = p.a_dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        /* int8 a with a_zero -128 (as quantize makes it): the unsigned-byte dot path */
+        p.a_zero = p.a_dtype == 2 ? irand(0, 255) : (irand(0, 2) == 0 ? -128 : irand(-128, 127));
         p.b_zero = irand(0, 1) ? 0 : (p.b_dtype == 2 ? irand(0, 255) : irand(-128, 127));
         p.y_zero = p.y_dtype == 2 ? irand(0, 255) : irand(-128, 127);
         rand_act(p.y_dtype, &p.act_min, &p.act_max);
@@ -2450,6 +2499,8 @@ static void test_qadd_flat(void)
         rand_rq(rqb, -12, 1);
         rand_rq(rqy, -22, 3);
         p.a_mult = rqa[0], p.a_shift = rqa[1], p.b_mult = rqb[0], p.b_shift = rqb[1];
+        if (id % 4 == 1) /* multipliers 2^30: the rounding ties */
+            p.a_mult = p.b_mult = rqy[0] = 1 << 30;
         p.y_mult = rqy[0], p.y_shift = rqy[1];
         p.a_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
         p.b_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
@@ -2588,7 +2639,8 @@ static void test_quantize(void)
         uint8_t zp[8];
         int32_t zi[8];
         int has_zero = irand(0, 3) != 0;
-        p.outer = irand(1, 3), p.axis = irand(1, 4), p.inner = irand(1, 6);
+        /* inner past 16: the vector loop (AVX-512) and its scalar tail */
+        p.outer = irand(1, 3), p.axis = irand(1, 4), p.inner = id % 3 ? irand(1, 6) : irand(14, 70);
         p.dtype = irand(2, 3);
         for (a = 0; a < p.axis; a++) {
             sc[a] = 0.01f + 0.1f * (float)(rnd() % 1000) / 1000.0f;
@@ -2598,6 +2650,9 @@ static void test_quantize(void)
         for (i = 0; i < p.outer * p.axis * p.inner; i++) {
             X[i] = frand() * 20.0f;
             if (i % 7 == 3) X[i] = (float)irand(-40, 40) * 0.5f * sc[(i / p.inner) % p.axis]; /* exact ties */
+            if (i % 23 == 5) X[i] = irand(0, 1) ? 1e30f : -1e30f;
+            if (i % 29 == 7) X[i] = irand(0, 1) ? INFINITY : -INFINITY;
+            if (i % 31 == 11) X[i] = NAN; /* the zero point */
         }
         tb_quantize_f32(&p, X, sc, has_zero ? zp : NULL, QY);
         i = 0;
@@ -2609,6 +2664,7 @@ static void test_quantize(void)
                     double q = (double)(X[i] / sc[a]), r = floor(q), v;
                     if (q - r > 0.5 || (q - r == 0.5 && fmod(r, 2.0) != 0)) r += 1;
                     v = clampd(r + zi[a], p.dtype == 2 ? 0 : -128, p.dtype == 2 ? 255 : 127);
+                    if (X[i] != X[i]) v = zi[a];
                     QWANT[i] = (int32_t)v;
                 }
             }
@@ -2645,6 +2701,7 @@ static void test_quantized(void)
     test_qconv_depthwise();
     test_qconv_depthwise_3x3();
     test_qconv_gemm();
+    test_qconv_gemm_ties();
     test_qmatmul();
     test_qadd();
     test_qadd_flat();
