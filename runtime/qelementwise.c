@@ -197,62 +197,281 @@ void tb_qrescale(const tb_qrescale_params *p, const void *x, void *y)
     }
 }
 
-/* Windows are clipped to the real input as in pool.c; is_max: max pool. */
+/* ---- pooling: windows clipped to the real input as in pool.c ----
+ * The interior columns of an output row (windows that need no clipping
+ * along W) are computed one window position (kh, kw) at a time across the
+ * row, in byte loops compilers vectorise (sums in int32 chunks for the
+ * average); border columns, rows of windows in padding and everything else
+ * one output at a time. A window that is the whole plane (global pooling)
+ * is one flat loop over the plane. Integer results: the paths agree exactly. */
+
+#if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'
+#define QPOOL_CHUNK 32 /* int32 sums of the interior columns on the stack */
+#else
+#define QPOOL_CHUNK 256
+#endif
+
+#if defined(TB_QADD_AVX512)
+/* The row loops for stride 1 and 2 on whole rows at once: compilers leave
+ * short rows (a 28-wide plane pooled by 2) to their scalar tails, these
+ * take any n in masked steps. Stride 2: the even bytes are the low halves
+ * of 16-bit lanes (vpmovwb); the odd byte past the last one is not read.
+ * set: y[i] = x[i * step], else y[i] = max(y[i], x[i * step]). */
+static void row_max_avx512(void *y, const void *x, int32_t step, int32_t n, int u8, int set)
+{
+    uint8_t *yb = (uint8_t *)y;
+    const uint8_t *xb = (const uint8_t *)x;
+    int32_t i;
+    if (step == 1) {
+        for (i = 0; i < n; i += 64) {
+            const __mmask64 k = n - i >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (n - i)) - 1u;
+            __m512i v = _mm512_maskz_loadu_epi8(k, xb + i);
+            if (!set) {
+                const __m512i o = _mm512_maskz_loadu_epi8(k, yb + i);
+                v = u8 ? _mm512_max_epu8(v, o) : _mm512_max_epi8(v, o);
+            }
+            _mm512_mask_storeu_epi8(yb + i, k, v);
+        }
+        return;
+    }
+    for (i = 0; i < n; i += 32) {
+        const int32_t m = n - i >= 32 ? 32 : n - i;
+        const __mmask64 kx = ((__mmask64)1 << (2 * m - 1)) - 1u; /* 2m - 1 bytes */
+        const __mmask32 ky = m == 32 ? ~(__mmask32)0 : ((__mmask32)1 << m) - 1u;
+        __m256i v = _mm512_cvtepi16_epi8(_mm512_maskz_loadu_epi8(kx, xb + 2 * (int64_t)i));
+        if (!set) {
+            const __m256i o = _mm256_maskz_loadu_epi8(ky, yb + i);
+            v = u8 ? _mm256_max_epu8(v, o) : _mm256_max_epi8(v, o);
+        }
+        _mm256_mask_storeu_epi8(yb + i, ky, v);
+    }
+}
+#define ROW_MAX_FAST(y, x, step, n, u8, set)            \
+    if ((step) <= 2) {                                  \
+        row_max_avx512(y, x, step, n, u8, set);         \
+        return;                                         \
+    }
+#else
+#define ROW_MAX_FAST(y, x, step, n, u8, set)
+#endif
+
+/* Output columns [*ow_lo, *ow_hi) whose windows lie inside the row: iw0 >=
+ * 0 and the last tap before w_in. */
+static void interior_columns(const tb_qpool_params *p, int32_t *ow_lo, int32_t *ow_hi)
+{
+    const int32_t last = p->w_in - 1 + p->pad_left - (p->k_w - 1) * p->dil_w;
+    int32_t l = (p->pad_left + p->stride_w - 1) / p->stride_w, h = last >= 0 ? last / p->stride_w + 1 : 0;
+    l = l < p->w_out ? l : p->w_out;
+    h = h < p->w_out ? h : p->w_out;
+    *ow_lo = l;
+    *ow_hi = h > l ? h : l;
+}
+
+/* Whether the one window is the whole plane, every tap inside it. */
+static int is_global(const tb_qpool_params *p)
+{
+    return p->h_out == 1 && p->w_out == 1 && p->k_h == p->h_in && p->k_w == p->w_in && p->pad_top == 0 &&
+           p->pad_left == 0 && (p->dil_h == 1 || p->k_h == 1) && (p->dil_w == 1 || p->k_w == 1);
+}
+
+/* The average's output from the window sum and its count. */
+static int32_t avg_out(const tb_qpool_params *p, const int32_t *rq, int32_t acc, int32_t cnt, int32_t lo,
+                       int32_t hi)
+{
+    const int32_t v = p->y_zero + tb_requantize(acc, rq[2 * (cnt - p->rq_first)], rq[2 * (cnt - p->rq_first) + 1]);
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* Per element type T: row_max y[i] = max(y[i], x[i * step]), row_set y[i] =
+ * x[i * step], row_sum acc[i] += x[i * step] (stride 1 and 2 get loops of
+ * their own: even elements), plane_max / plane_sum over n bytes (the sum
+ * modulo 2^32, exact wherever the int32 window sum is), border_out one
+ * output clipped in both directions (or in padding), then the pool. */
+#define DEFINE_QPOOL(S, T, U8)                                                                      \
+static void row_max_##S(T *restrict y, const T *restrict x, int32_t step, int32_t n)              \
+{                                                                                                 \
+    int32_t i;                                                                                    \
+    ROW_MAX_FAST(y, x, step, n, U8, 0)                                                            \
+    if (step == 1)                                                                                \
+        for (i = 0; i < n; i++)                                                                   \
+            y[i] = x[i] > y[i] ? x[i] : y[i];                                                     \
+    else if (step == 2)                                                                           \
+        for (i = 0; i < n; i++)                                                                   \
+            y[i] = x[2 * i] > y[i] ? x[2 * i] : y[i];                                             \
+    else                                                                                          \
+        for (i = 0; i < n; i++)                                                                   \
+            y[i] = x[(int64_t)i * step] > y[i] ? x[(int64_t)i * step] : y[i];                     \
+}                                                                                                 \
+                                                                                                  \
+static void row_set_##S(T *restrict y, const T *restrict x, int32_t step, int32_t n)              \
+{                                                                                                 \
+    int32_t i;                                                                                    \
+    ROW_MAX_FAST(y, x, step, n, U8, 1)                                                            \
+    if (step == 1)                                                                                \
+        for (i = 0; i < n; i++)                                                                   \
+            y[i] = x[i];                                                                          \
+    else                                                                                          \
+        for (i = 0; i < n; i++)                                                                   \
+            y[i] = x[(int64_t)i * step];                                                          \
+}                                                                                                 \
+                                                                                                  \
+static void row_sum_##S(int32_t *restrict acc, const T *restrict x, int32_t step, int32_t n)      \
+{                                                                                                 \
+    int32_t i;                                                                                    \
+    if (step == 1)                                                                                \
+        for (i = 0; i < n; i++)                                                                   \
+            acc[i] += x[i];                                                                       \
+    else if (step == 2)                                                                           \
+        for (i = 0; i < n; i++)                                                                   \
+            acc[i] += x[2 * i];                                                                   \
+    else                                                                                          \
+        for (i = 0; i < n; i++)                                                                   \
+            acc[i] += x[(int64_t)i * step];                                                       \
+}                                                                                                 \
+                                                                                                  \
+static int32_t plane_max_##S(const T *restrict x, int64_t n)                                      \
+{                                                                                                 \
+    T m = x[0];                                                                                   \
+    int64_t i;                                                                                    \
+    for (i = 1; i < n; i++)                                                                       \
+        m = x[i] > m ? x[i] : m;                                                                  \
+    return m;                                                                                     \
+}                                                                                                 \
+                                                                                                  \
+static uint32_t plane_sum_##S(const T *restrict x, int64_t n)                                     \
+{                                                                                                 \
+    uint32_t s = 0;                                                                               \
+    int64_t i;                                                                                    \
+    for (i = 0; i < n; i++)                                                                       \
+        s += (uint32_t)(int32_t)x[i];                                                             \
+    return s;                                                                                     \
+}                                                                                                 \
+                                                                                                  \
+static int32_t border_out_##S(const tb_qpool_params *p, const T *xp, const int32_t *rq, int32_t ih0, \
+                              int32_t kh_lo, int32_t kh_hi, int32_t cnt_h, int32_t ow, int is_max,  \
+                              int32_t lo, int32_t hi)                                              \
+{                                                                                                 \
+    const int32_t iw0 = ow * p->stride_w - p->pad_left;                                           \
+    int32_t kh, kw, kw_lo, kw_hi, acc = is_max ? lo : 0, cnt_w;                                   \
+    tb_index_span(iw0, p->dil_w, p->k_w, p->w_in, &kw_lo, &kw_hi);                                \
+    if (kh_lo >= kh_hi || kw_lo >= kw_hi)                                                         \
+        return is_max ? lo : p->y_zero; /* window entirely in padding (ceil_mode): the zero point */ \
+    for (kh = kh_lo; kh < kh_hi; kh++) {                                                          \
+        const T *xr = xp + (int64_t)(ih0 + kh * p->dil_h) * p->w_in + iw0;                        \
+        for (kw = kw_lo; kw < kw_hi; kw++) {                                                      \
+            const int32_t v = xr[kw * p->dil_w];                                                  \
+            if (is_max)                                                                           \
+                acc = v > acc ? v : acc;                                                          \
+            else                                                                                  \
+                acc += v - p->x_zero; /* padded positions read x_zero: they add 0 */             \
+        }                                                                                         \
+    }                                                                                             \
+    if (is_max)                                                                                   \
+        return acc;                                                                               \
+    cnt_w = kw_hi - kw_lo;                                                                        \
+    if (p->count_include_pad) {                                                                   \
+        int32_t w_lo, w_hi;                                                                       \
+        tb_index_span(iw0 + p->pad_left, p->dil_w, p->k_w, p->w_in + p->pad_left + p->pad_right,  \
+                      &w_lo, &w_hi);                                                              \
+        cnt_w = w_hi - w_lo;                                                                      \
+    }                                                                                             \
+    return avg_out(p, rq, acc, cnt_h * cnt_w, lo, hi);                                            \
+}                                                                                                 \
+                                                                                                  \
+static void qpool_##S(const tb_qpool_params *p, const T *x, const int32_t *rq, T *y, int is_max)  \
+{                                                                                                 \
+    const int64_t in_plane = (int64_t)p->h_in * p->w_in, planes = (int64_t)p->n * p->c;           \
+    const int32_t h_pad = p->h_in + p->pad_top + p->pad_bottom;                                   \
+    const int32_t lo = qmin(p->dtype), hi = qmax(p->dtype);                                       \
+    int32_t ow_lo, ow_hi, oh, ow, kh, kw;                                                         \
+    int64_t pl;                                                                                   \
+    if (is_global(p)) {                                                                           \
+        const int32_t cnt = (int32_t)in_plane;                                                    \
+        for (pl = 0; pl < planes; pl++) {                                                         \
+            const T *xp = x + pl * in_plane;                                                      \
+            if (is_max)                                                                           \
+                y[pl] = (T)plane_max_##S(xp, in_plane);                                           \
+            else                                                                                  \
+                y[pl] = (T)avg_out(p, rq, (int32_t)(plane_sum_##S(xp, in_plane) -                 \
+                                                    (uint32_t)cnt * (uint32_t)p->x_zero),         \
+                                   cnt, lo, hi);                                                  \
+        }                                                                                         \
+        return;                                                                                   \
+    }                                                                                             \
+    interior_columns(p, &ow_lo, &ow_hi);                                                          \
+    for (pl = 0; pl < planes; pl++) {                                                             \
+        const T *xp = x + pl * in_plane;                                                          \
+        for (oh = 0; oh < p->h_out; oh++, y += p->w_out) {                                        \
+            const int32_t ih0 = oh * p->stride_h - p->pad_top;                                    \
+            int32_t kh_lo, kh_hi, cnt_h;                                                          \
+            tb_index_span(ih0, p->dil_h, p->k_h, p->h_in, &kh_lo, &kh_hi);                        \
+            cnt_h = kh_hi - kh_lo;                                                                \
+            if (!is_max && p->count_include_pad) {                                                \
+                int32_t h_lo, h_hi;                                                               \
+                tb_index_span(ih0 + p->pad_top, p->dil_h, p->k_h, h_pad, &h_lo, &h_hi);           \
+                cnt_h = h_hi - h_lo;                                                              \
+            }                                                                                     \
+            if (kh_lo < kh_hi && ow_hi > ow_lo) {                                                 \
+                const T *x0 = xp + (int64_t)ow_lo * p->stride_w - p->pad_left;                    \
+                if (is_max) {                                                                     \
+                    const int32_t n = ow_hi - ow_lo;                                              \
+                    for (kh = kh_lo; kh < kh_hi; kh++) {                                          \
+                        const T *xr = x0 + (int64_t)(ih0 + kh * p->dil_h) * p->w_in;              \
+                        for (kw = 0; kw < p->k_w; kw++) {                                         \
+                            if (kh == kh_lo && kw == 0)                                           \
+                                row_set_##S(y + ow_lo, xr, p->stride_w, n);                        \
+                            else                                                                  \
+                                row_max_##S(y + ow_lo, xr + kw * p->dil_w, p->stride_w, n);       \
+                        }                                                                         \
+                    }                                                                             \
+                } else {                                                                          \
+                    /* every interior window reads (kh_hi - kh_lo) k_w real values */             \
+                    const int32_t cnt = cnt_h * p->k_w, zsum = (kh_hi - kh_lo) * p->k_w * p->x_zero; \
+                    const int32_t m = rq[2 * (cnt - p->rq_first)], sh = rq[2 * (cnt - p->rq_first) + 1]; \
+                    const tb_rq_split r = tb_rq_split_of(m, sh);                                  \
+                    int32_t acc[QPOOL_CHUNK], c0, i;                                              \
+                    for (c0 = ow_lo; c0 < ow_hi; c0 += QPOOL_CHUNK) {                             \
+                        const int32_t n = ow_hi - c0 < QPOOL_CHUNK ? ow_hi - c0 : QPOOL_CHUNK;    \
+                        for (i = 0; i < n; i++)                                                   \
+                            acc[i] = -zsum;                                                       \
+                        for (kh = kh_lo; kh < kh_hi; kh++) {                                      \
+                            const T *xr = x0 + (int64_t)(c0 - ow_lo) * p->stride_w +              \
+                                          (int64_t)(ih0 + kh * p->dil_h) * p->w_in;               \
+                            for (kw = 0; kw < p->k_w; kw++)                                       \
+                                row_sum_##S(acc, xr + kw * p->dil_w, p->stride_w, n);             \
+                        }                                                                         \
+                        if (m != INT32_MIN) {                                                     \
+                            for (i = 0; i < n; i++) {                                             \
+                                const int32_t v = p->y_zero + tb_rq_lane(acc[i], r);              \
+                                y[c0 + i] = (T)(v < lo ? lo : (v > hi ? hi : v));                 \
+                            }                                                                     \
+                        } else {                                                                  \
+                            for (i = 0; i < n; i++)                                               \
+                                y[c0 + i] = (T)avg_out(p, rq, acc[i], cnt, lo, hi);               \
+                        }                                                                         \
+                    }                                                                             \
+                }                                                                                 \
+                for (ow = 0; ow < ow_lo; ow++)                                                    \
+                    y[ow] = (T)border_out_##S(p, xp, rq, ih0, kh_lo, kh_hi, cnt_h, ow, is_max, lo, hi); \
+                for (ow = ow_hi; ow < p->w_out; ow++)                                             \
+                    y[ow] = (T)border_out_##S(p, xp, rq, ih0, kh_lo, kh_hi, cnt_h, ow, is_max, lo, hi); \
+            } else {                                                                              \
+                for (ow = 0; ow < p->w_out; ow++)                                                 \
+                    y[ow] = (T)border_out_##S(p, xp, rq, ih0, kh_lo, kh_hi, cnt_h, ow, is_max, lo, hi); \
+            }                                                                                     \
+        }                                                                                         \
+    }                                                                                             \
+}
+
+DEFINE_QPOOL(i8, int8_t, 0)
+DEFINE_QPOOL(u8, uint8_t, 1)
+
 static void qpool(const tb_qpool_params *p, const void *x, const int32_t *rq, void *y, int is_max)
 {
-    const int64_t in_plane = (int64_t)p->h_in * p->w_in;
-    const int64_t planes = (int64_t)p->n * p->c;
-    const int32_t h_pad = p->h_in + p->pad_top + p->pad_bottom;
-    const int32_t w_pad = p->w_in + p->pad_left + p->pad_right;
-    const int32_t lo = qmin(p->dtype), hi = qmax(p->dtype);
-    int64_t pl, yi = 0;
-    int32_t oh, ow, kh, kw;
-
-    for (pl = 0; pl < planes; pl++) {
-        const int64_t xp = pl * in_plane;
-        for (oh = 0; oh < p->h_out; oh++) {
-            const int32_t ih0 = oh * p->stride_h - p->pad_top;
-            int32_t kh_lo, kh_hi;
-            tb_index_span(ih0, p->dil_h, p->k_h, p->h_in, &kh_lo, &kh_hi);
-            for (ow = 0; ow < p->w_out; ow++, yi++) {
-                const int32_t iw0 = ow * p->stride_w - p->pad_left;
-                int32_t kw_lo, kw_hi, cnt, acc;
-                tb_index_span(iw0, p->dil_w, p->k_w, p->w_in, &kw_lo, &kw_hi);
-                if (kh_lo >= kh_hi || kw_lo >= kw_hi) {
-                    /* window entirely in padding (ceil_mode): the zero point */
-                    put(y, yi, is_max ? lo : p->y_zero, p->dtype, lo, hi);
-                    continue;
-                }
-                acc = is_max ? lo : 0;
-                for (kh = kh_lo; kh < kh_hi; kh++) {
-                    const int64_t xr = xp + (int64_t)(ih0 + kh * p->dil_h) * p->w_in;
-                    for (kw = kw_lo; kw < kw_hi; kw++) {
-                        const int32_t v = load(x, xr + iw0 + kw * p->dil_w, p->dtype);
-                        if (is_max)
-                            acc = v > acc ? v : acc;
-                        else
-                            acc += v - p->x_zero;
-                    }
-                }
-                if (is_max) {
-                    put(y, yi, acc, p->dtype, lo, hi);
-                    continue;
-                }
-                if (p->count_include_pad) {
-                    int32_t h_lo, h_hi, w_lo, w_hi;
-                    tb_index_span(ih0 + p->pad_top, p->dil_h, p->k_h, h_pad, &h_lo, &h_hi);
-                    tb_index_span(iw0 + p->pad_left, p->dil_w, p->k_w, w_pad, &w_lo, &w_hi);
-                    cnt = (h_hi - h_lo) * (w_hi - w_lo);
-                } else {
-                    cnt = (kh_hi - kh_lo) * (kw_hi - kw_lo);
-                }
-                /* padded positions read x_zero: they add 0 to acc */
-                put(y, yi, p->y_zero + tb_requantize(acc, rq[2 * (cnt - p->rq_first)],
-                                                     rq[2 * (cnt - p->rq_first) + 1]),
-                    p->dtype, lo, hi);
-            }
-        }
-    }
+    if (p->dtype == DT_U8)
+        qpool_u8(p, (const uint8_t *)x, rq, (uint8_t *)y, is_max);
+    else
+        qpool_i8(p, (const int8_t *)x, rq, (int8_t *)y, is_max);
 }
 
 void tb_qmaxpool(const tb_qpool_params *p, const void *x, void *y)

@@ -2566,67 +2566,133 @@ static void test_qrescale_lut(void)
     }
 }
 
+/* Runs tb_qmaxpool / tb_qavgpool on random QX with the requantization
+ * constants in QRQ and compares every byte with a direct window walk. */
+static void check_qpool(const tb_qpool_params *pp, int is_max, const char *name, int id)
+{
+    const tb_qpool_params p = *pp;
+    const int32_t lo = p.dtype == 2 ? 0 : -128, hi = p.dtype == 2 ? 255 : 127;
+    int32_t pl, oh, ow, kh, kw, nout = p.n * p.c * p.h_out * p.w_out;
+    fill8(QX, p.n * p.c * p.h_in * p.w_in);
+    memset(QY, 0x5a, (size_t)nout + 64);
+    if (is_max) tb_qmaxpool(&p, QX, QY);
+    else tb_qavgpool(&p, QX, QRQ, QY);
+    for (pl = 0; pl < p.n * p.c; pl++)
+        for (oh = 0; oh < p.h_out; oh++)
+            for (ow = 0; ow < p.w_out; ow++) {
+                int32_t acc = is_max ? -1000 : 0, cnt = 0, real = 0, v;
+                for (kh = 0; kh < p.k_h; kh++)
+                    for (kw = 0; kw < p.k_w; kw++) {
+                        int32_t ih = oh * p.stride_h + kh * p.dil_h - p.pad_top;
+                        int32_t iw = ow * p.stride_w + kw * p.dil_w - p.pad_left;
+                        int inside = ih >= 0 && ih < p.h_in && iw >= 0 && iw < p.w_in;
+                        int in_pad = ih < p.h_in + p.pad_bottom && iw < p.w_in + p.pad_right;
+                        int32_t xv = inside ? ld8(QX, (pl * p.h_in + ih) * p.w_in + iw, p.dtype) : p.x_zero;
+                        if (inside) real++;
+                        if (inside || (p.count_include_pad && in_pad)) {
+                            cnt++;
+                            if (is_max) { if (inside && xv > acc) acc = xv; }
+                            else acc += xv - p.x_zero; /* padding reads the zero point */
+                        }
+                    }
+                if (real == 0) v = is_max ? lo : p.y_zero; /* window entirely in padding */
+                else if (is_max) v = acc;
+                else {
+                    if (!p.count_include_pad) cnt = real;
+                    v = p.y_zero + ref_requantize(acc, QRQ[2 * (cnt - p.rq_first)], QRQ[2 * (cnt - p.rq_first) + 1]);
+                    if (v < lo) v = lo;
+                    if (v > hi) v = hi;
+                }
+                QWANT[(pl * p.h_out + oh) * p.w_out + ow] = v;
+            }
+    read_out(p.dtype, nout);
+    check_ints(name, id, QGOT, QWANT, nout);
+    for (ow = nout; ow < nout + 64; ow++)
+        if (QY[ow] != 0x5a) { printf("FAIL %s #%d: wrote past the output\n", name, id); g_fail++; break; }
+}
+
+/* QRQ for window counts [rq_first, cnt_max]: random scales (above and below
+ * 1), sometimes the multiplier INT32_MIN. */
+static void qpool_rq(tb_qpool_params *p, int32_t cnt_max)
+{
+    double sx = 0.02 + 0.1 * (rnd() % 1000) / 1000.0, sy = 0.02 + 0.1 * (rnd() % 1000) / 1000.0;
+    int32_t c;
+    for (c = p->rq_first; c <= cnt_max; c++) {
+        to_rq(sx / (c * sy), QRQ + 2 * (c - p->rq_first));
+        if (irand(0, 15) == 0) QRQ[2 * (c - p->rq_first)] = INT32_MIN, QRQ[2 * (c - p->rq_first) + 1] = -irand(0, 12);
+    }
+}
+
 static void test_qpool(void)
 {
-    int id;
-    for (id = 0; id < 160; id++) {
+    static const int32_t global_hw[][2] = {{1, 1}, {7, 7}, {1, 300}, {14, 14}, {3, 5}, {32, 40}, {2, 129}};
+    int id, g;
+    for (id = 0; id < 600; id++) {
         tb_qpool_params p;
-        int is_max = irand(0, 2) == 0, global = !is_max && irand(0, 3) == 0;
-        int32_t pl, oh, ow, kh, kw, nout, cnt_max, c;
-        double sx = 0.02 + 0.1 * (rnd() % 1000) / 1000.0, sy = 0.02 + 0.1 * (rnd() % 1000) / 1000.0;
+        int is_max = irand(0, 1), global = irand(0, 5) == 0, wide = irand(0, 3) == 0;
+        int32_t eff_h, eff_w;
         memset(&p, 0, sizeof p);
         p.n = irand(1, 2), p.c = irand(1, 3);
-        p.h_in = irand(1, 6), p.w_in = irand(1, 7);
-        p.k_h = irand(1, p.h_in < 3 ? p.h_in : 3), p.k_w = irand(1, p.w_in < 3 ? p.w_in : 3);
-        p.stride_h = irand(1, 2), p.stride_w = irand(1, 2);
-        p.dil_h = p.dil_w = 1;
+        p.h_in = irand(1, 7), p.w_in = wide ? irand(60, 600) : irand(1, 40);
+        p.k_h = irand(1, 3), p.k_w = irand(1, 3);
+        p.stride_h = irand(1, 3), p.stride_w = irand(1, 3);
+        p.dil_h = irand(0, 3) == 0 ? 2 : 1, p.dil_w = irand(0, 3) == 0 ? irand(2, 3) : 1;
+        eff_h = (p.k_h - 1) * p.dil_h + 1, eff_w = (p.k_w - 1) * p.dil_w + 1;
         p.pad_top = irand(0, p.k_h - 1), p.pad_left = irand(0, p.k_w - 1);
         p.pad_bottom = irand(0, p.k_h - 1), p.pad_right = irand(0, p.k_w - 1);
+        if (p.h_in + p.pad_top + p.pad_bottom < eff_h) p.pad_bottom += eff_h - (p.h_in + p.pad_top + p.pad_bottom);
+        if (p.w_in + p.pad_left + p.pad_right < eff_w) p.pad_right += eff_w - (p.w_in + p.pad_left + p.pad_right);
         if (global) {
-            p.k_h = p.h_in, p.k_w = p.w_in, p.stride_h = p.stride_w = 1;
-            p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 0;
+            p.h_in = irand(1, 9), p.w_in = wide ? irand(60, 600) : irand(1, 12);
+            p.k_h = p.h_in, p.k_w = p.w_in, p.stride_h = irand(1, 2), p.stride_w = irand(1, 2);
+            p.dil_h = p.dil_w = 1, eff_h = p.k_h, eff_w = p.k_w;
+            p.pad_top = p.pad_left = 0, p.pad_bottom = irand(0, 1), p.pad_right = irand(0, 1);
         }
-        p.h_out = (p.h_in + p.pad_top + p.pad_bottom - p.k_h) / p.stride_h + 1;
-        p.w_out = (p.w_in + p.pad_left + p.pad_right - p.k_w) / p.stride_w + 1;
+        p.h_out = (p.h_in + p.pad_top + p.pad_bottom - eff_h) / p.stride_h + 1;
+        p.w_out = (p.w_in + p.pad_left + p.pad_right - eff_w) / p.stride_w + 1;
+        if (global) p.h_out = p.w_out = 1;
+        else if (irand(0, 3) == 0) /* ceil_mode: last windows reaching past the padding, or all in it */
+            p.h_out += irand(0, 2), p.w_out += irand(0, 2);
+        if (p.n * p.c * p.h_in * p.w_in > MAXN / 2 || p.n * p.c * p.h_out * p.w_out > MAXN / 2) p.n = p.c = 1;
         p.count_include_pad = irand(0, 1);
         p.dtype = irand(2, 3);
         p.x_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
         p.y_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
-        cnt_max = p.k_h * p.k_w;
-        p.rq_first = global ? cnt_max : 1;
-        for (c = p.rq_first; c <= cnt_max; c++) to_rq(sx / (c * sy), QRQ + 2 * (c - p.rq_first));
-        fill8(QX, p.n * p.c * p.h_in * p.w_in);
-        nout = p.n * p.c * p.h_out * p.w_out;
-        if (is_max) tb_qmaxpool(&p, QX, QY);
-        else tb_qavgpool(&p, QX, QRQ, QY);
-        for (pl = 0; pl < p.n * p.c; pl++)
-            for (oh = 0; oh < p.h_out; oh++)
-                for (ow = 0; ow < p.w_out; ow++) {
-                    int32_t acc = is_max ? -1000 : 0, cnt = 0, real = 0, v;
-                    for (kh = 0; kh < p.k_h; kh++)
-                        for (kw = 0; kw < p.k_w; kw++) {
-                            int32_t ih = oh * p.stride_h + kh - p.pad_top, iw = ow * p.stride_w + kw - p.pad_left;
-                            int inside = ih >= 0 && ih < p.h_in && iw >= 0 && iw < p.w_in;
-                            int in_pad = ih < p.h_in + p.pad_bottom && iw < p.w_in + p.pad_right;
-                            int32_t xv = inside ? ld8(QX, (pl * p.h_in + ih) * p.w_in + iw, p.dtype) : p.x_zero;
-                            if (inside) real++;
-                            if (inside || (p.count_include_pad && in_pad)) {
-                                cnt++;
-                                if (is_max) { if (inside && xv > acc) acc = xv; }
-                                else acc += xv - p.x_zero; /* padding reads the zero point */
-                            }
-                        }
-                    if (is_max) v = acc;
-                    else {
-                        if (!p.count_include_pad) cnt = real;
-                        v = p.y_zero + ref_requantize(acc, QRQ[2 * (cnt - p.rq_first)], QRQ[2 * (cnt - p.rq_first) + 1]);
-                        if (v < (p.dtype == 2 ? 0 : -128)) v = p.dtype == 2 ? 0 : -128;
-                        if (v > (p.dtype == 2 ? 255 : 127)) v = p.dtype == 2 ? 255 : 127;
-                    }
-                    QWANT[(pl * p.h_out + oh) * p.w_out + ow] = v;
-                }
-        read_out(p.dtype, nout);
-        check_ints(is_max ? "qmaxpool" : global ? "qavgpool(global)" : "qavgpool", id, QGOT, QWANT, nout);
+        p.rq_first = global && irand(0, 1) ? p.k_h * p.k_w : 1;
+        qpool_rq(&p, p.k_h * p.k_w);
+        check_qpool(&p, is_max, is_max ? (global ? "qmaxpool(global)" : "qmaxpool")
+                                       : (global ? "qavgpool(global)" : "qavgpool"), id);
+    }
+    /* global average / max pools of MobileNet / ResNet-like shapes */
+    for (g = 0; g < (int)(sizeof global_hw / sizeof global_hw[0]); g++)
+        for (id = 0; id < 8; id++) {
+            tb_qpool_params p;
+            memset(&p, 0, sizeof p);
+            p.n = 1, p.c = irand(1, 5);
+            p.h_in = p.k_h = global_hw[g][0], p.w_in = p.k_w = global_hw[g][1];
+            p.h_out = p.w_out = p.stride_h = p.stride_w = p.dil_h = p.dil_w = 1;
+            p.count_include_pad = id & 1;
+            p.dtype = 2 + (id >> 1 & 1);
+            p.x_zero = id < 4 ? (p.dtype == 2 ? 0 : -128) : (p.dtype == 2 ? irand(0, 255) : irand(-128, 127));
+            p.y_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
+            p.rq_first = p.k_h * p.k_w;
+            qpool_rq(&p, p.rq_first);
+            check_qpool(&p, id == 7, id == 7 ? "qmaxpool(global)" : "qavgpool(global)", g * 8 + id);
+        }
+    /* the fast max pool paths by name: 2x2 / 3x3 stride 2 on 28 and 112 wide
+     * planes (Fashion CNN, ResNet), no column without clipping (w_in 2, k 3) */
+    for (id = 0; id < 12; id++) {
+        tb_qpool_params p;
+        memset(&p, 0, sizeof p);
+        p.n = 1, p.c = 3, p.dil_h = p.dil_w = 1, p.dtype = 2 + (id & 1);
+        p.k_h = p.k_w = id < 4 ? 2 : 3, p.stride_h = p.stride_w = 2;
+        p.h_in = p.w_in = id < 4 ? 28 : id < 8 ? 112 : 2;
+        p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = id < 4 ? 0 : 1;
+        p.h_out = (p.h_in + 2 * p.pad_top - p.k_h) / 2 + 1, p.w_out = (p.w_in + 2 * p.pad_left - p.k_w) / 2 + 1;
+        p.count_include_pad = id >> 1 & 1;
+        p.x_zero = p.dtype == 2 ? 3 : -5, p.y_zero = p.dtype == 2 ? 7 : 2, p.rq_first = 1;
+        qpool_rq(&p, p.k_h * p.k_w);
+        check_qpool(&p, irand(0, 1), "qpool(named)", id);
     }
 }
 
