@@ -15,6 +15,9 @@ both engines see about the same load, and measures each engine two ways:
   start, model loading and the first run. On a machine whose cores are
   shared with other jobs this is the steadier number: waiting for a core
   does not count, only cache and memory interference does.
+Where run_bench.py also built the int8 model (NAME.int8.c/model_run), each
+round times it too, right after the float one, and the ratios int8 / float
+and int8 / ORT are printed as well.
 Prints, per model, the median over the R rounds of each number and of the
 per-round ratios tyboxc / ORT. Asserts nothing.
 """
@@ -51,8 +54,8 @@ def timed(argv):
     return out, child_cpu() - before
 
 
-def tyboxc_run(work, name, runs):
-    out, cpu = timed([os.path.join(work, name + ".c", "model_run"),
+def tyboxc_run(work, name, runs, build=".c"):
+    out, cpu = timed([os.path.join(work, name + build, "model_run"),
                       os.path.join(work, name + ".in.f32"), os.devnull, str(runs)])
     for line in out.splitlines():
         if line.startswith("latency_ms_median"):
@@ -84,10 +87,12 @@ def main():
     parser.add_argument("--work", default="/tmp/tyboxc-bench")
     args = parser.parse_args()
     print("| model | rounds x runs | tyboxc wall ms | ORT wall ms | wall ratio "
-          "| tyboxc CPU ms | ORT CPU ms | CPU ratio |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+          "| tyboxc CPU ms | ORT CPU ms | CPU ratio | int8 wall ms | int8/float wall "
+          "| int8/ORT wall | int8 CPU ms | int8/float CPU | int8/ORT CPU |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in args.models.split(","):
         shape = input_shape(os.path.join(args.work, name + ".onnx"))
+        int8 = os.path.exists(os.path.join(args.work, name + ".int8.c", "model_run"))
         # enough runs for about 2 s of CPU, so that the CPU time of node's
         # start-up varies less than the difference being measured
         _, probe = tyboxc_run(args.work, name, 10)
@@ -95,12 +100,17 @@ def main():
         rows = []
         for r in range(args.rounds):
             tw, tc = per_run(lambda n: tyboxc_run(args.work, name, n), runs)
+            qw, qc = (per_run(lambda n: tyboxc_run(args.work, name, n, ".int8.c"), runs)
+                      if int8 else (float("nan"), float("nan")))
             ow, oc = per_run(lambda n: ort_run(args.work, name, shape, n), runs)
-            rows.append((tw, ow, tw / ow, tc, oc, tc / oc))
-            print("[repeat] %s round %d: wall %.3f / %.3f ms, CPU %.3f / %.3f ms"
-                  % (name, r + 1, tw, ow, tc, oc), file=sys.stderr, flush=True)
+            rows.append((tw, ow, tw / ow, tc, oc, tc / oc,
+                         qw, qw / tw, qw / ow, qc, qc / tc, qc / oc))
+            print("[repeat] %s round %d: wall %.3f / %.3f / %.3f ms, CPU %.3f / %.3f / %.3f ms "
+                  "(float / int8 / ORT)" % (name, r + 1, tw, qw, ow, tc, qc, oc),
+                  file=sys.stderr, flush=True)
         med = [statistics.median(col) for col in zip(*rows)]
-        print("| %s | %d x %d | %.3f | %.3f | %.2fx | %.3f | %.3f | %.2fx |"
+        print(("| %s | %d x %d | %.3f | %.3f | %.2fx | %.3f | %.3f | %.2fx "
+               "| %.3f | %.2fx | %.2fx | %.3f | %.2fx | %.2fx |")
               % ((name, args.rounds, runs) + tuple(med)), flush=True)
 
 if __name__ == "__main__":
