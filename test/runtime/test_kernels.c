@@ -795,6 +795,24 @@ static void pool_case(int is_max, int n, int c, int h, int w, int k_h, int k_w, 
     check_f(is_max ? "maxpool" : "avgpool", g_pool_id++, Y, R, M, ny);
 }
 
+/* A random pooling window: h <= max_h by w <= max_w, kernel 1..4, dilation
+ * 1..2, each pad below the kernel size, drawn again until the padded input
+ * holds one window. */
+typedef struct {
+    int h, w, k_h, k_w, dh, dw, pt, pl, pb, pr;
+} pool_geometry;
+
+static pool_geometry random_pool_geometry(int max_h, int max_w)
+{
+    pool_geometry q;
+    do {
+        q.k_h = irand(1, 4), q.k_w = irand(1, 4), q.dh = irand(1, 2), q.dw = irand(1, 2);
+        q.h = irand(1, max_h), q.w = irand(1, max_w);
+        q.pt = irand(0, q.k_h - 1), q.pb = irand(0, q.k_h - 1), q.pl = irand(0, q.k_w - 1), q.pr = irand(0, q.k_w - 1);
+    } while (q.h + q.pt + q.pb < q.dh * (q.k_h - 1) + 1 || q.w + q.pl + q.pr < q.dw * (q.k_w - 1) + 1);
+    return q;
+}
+
 static void test_pool(void)
 {
     int mx, cip, t;
@@ -812,15 +830,9 @@ static void test_pool(void)
             pool_case(mx, 1, 1, 3, 3, 2, 2, 1, 1, 1, 1, 3, 3, 3, 3, cip, 0);  /* windows all padding */
         }
     for (t = 0; t < 40; t++) {
-        int k_h = irand(1, 4), k_w = irand(1, 4), dh = irand(1, 2), dw = irand(1, 2);
-        int h = irand(1, 9), w = irand(1, 9);
-        int pt = irand(0, k_h - 1), pb = irand(0, k_h - 1), pl = irand(0, k_w - 1), pr = irand(0, k_w - 1);
-        if (h + pt + pb < dh * (k_h - 1) + 1 || w + pl + pr < dw * (k_w - 1) + 1) {
-            t--;
-            continue;
-        }
-        pool_case(t % 2, irand(1, 2), irand(1, 3), h, w, k_h, k_w, irand(1, 3), irand(1, 3),
-                  dh, dw, pt, pl, pb, pr, irand(0, 1), irand(0, 1));
+        pool_geometry q = random_pool_geometry(9, 9);
+        pool_case(t % 2, irand(1, 2), irand(1, 3), q.h, q.w, q.k_h, q.k_w, irand(1, 3), irand(1, 3),
+                  q.dh, q.dw, q.pt, q.pl, q.pb, q.pr, irand(0, 1), irand(0, 1));
     }
 }
 
@@ -906,15 +918,9 @@ static void test_pool_exact(void)
             pool_exact_case(mx, 2, 4, 33, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, cip);  /* no padding */
         }
     for (t = 0; t < 40; t++) {
-        int k_h = irand(1, 4), k_w = irand(1, 4), dh = irand(1, 2), dw = irand(1, 2);
-        int h = irand(1, 12), w = irand(1, 60);
-        int pt = irand(0, k_h - 1), pb = irand(0, k_h - 1), pl = irand(0, k_w - 1), pr = irand(0, k_w - 1);
-        if (h + pt + pb < dh * (k_h - 1) + 1 || w + pl + pr < dw * (k_w - 1) + 1) {
-            t--;
-            continue;
-        }
-        pool_exact_case(t % 2, irand(1, 3), h, w, k_h, k_w, irand(1, 3), irand(1, 3), dh, dw,
-                        pt, pl, pb, pr, irand(0, 1));
+        pool_geometry q = random_pool_geometry(12, 60);
+        pool_exact_case(t % 2, irand(1, 3), q.h, q.w, q.k_h, q.k_w, irand(1, 3), irand(1, 3), q.dh, q.dw,
+                        q.pt, q.pl, q.pb, q.pr, irand(0, 1));
     }
 }
 
