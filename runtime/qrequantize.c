@@ -42,31 +42,6 @@ static void rq_plain(const int32_t *restrict acc, int32_t count, int32_t bias, c
 
 #if defined(TB_RQ_AVX512)
 
-/* bias + acc[0..16) (lanes of k only) -> clamped values, in 32-bit lanes */
-static inline __m512i rq16(__m512i x, const tb_rq_split *r, int32_t y_zero, int32_t lo, int32_t hi)
-{
-    const __m512i m = _mm512_set1_epi32(r->m), nudge = _mm512_set1_epi64(INT64_C(1) << 30);
-    __m512i s = x, ev, od, h, q;
-    __mmask16 up;
-    if (r->left) {
-        s = _mm512_sll_epi32(x, _mm_cvtsi32_si128(r->left));
-        s = _mm512_mask_mov_epi32(s, _mm512_cmpgt_epi32_mask(x, _mm512_set1_epi32(r->sat_hi)),
-                                  _mm512_set1_epi32(INT32_MAX));
-        s = _mm512_mask_mov_epi32(s, _mm512_cmplt_epi32_mask(x, _mm512_set1_epi32(r->sat_lo)),
-                                  _mm512_set1_epi32(INT32_MIN));
-    }
-    /* even lanes: the result in the low half of each 64-bit product; odd: in the high half */
-    ev = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(s, m), nudge), 31);
-    od = _mm512_slli_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(s, 32), m), nudge), 1);
-    h = _mm512_mask_blend_epi32(0xAAAA, ev, od);
-    q = _mm512_sra_epi32(h, _mm_cvtsi32_si128(r->right));
-    up = _mm512_cmpgt_epi32_mask(_mm512_and_si512(h, _mm512_set1_epi32(r->mask)),
-                                 _mm512_add_epi32(_mm512_set1_epi32(r->half), _mm512_srli_epi32(h, 31)));
-    q = _mm512_mask_add_epi32(q, up, q, _mm512_set1_epi32(1));
-    q = _mm512_add_epi32(q, _mm512_set1_epi32(y_zero));
-    return _mm512_min_epi32(_mm512_max_epi32(q, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));
-}
-
 #if defined(TB_RQ_FOLDED)
 /* For shift = -e in [-20, -1] and m > 0: y_zero + tb_requantize(x) folded
  * into one 64-bit step per lane, exact for every int32 x: with p = x m,
@@ -168,15 +143,16 @@ void tb_requantize_row(const int32_t *acc, int32_t count, int32_t bias, const in
 #endif
 #if defined(TB_RQ_AVX512)
     {
+        /* the 16-lane requantization the kernels share (tb_runtime.h) */
         const __m512i b = _mm512_set1_epi32(bias);
+        const tb_rq_vec v = tb_rq_vec_of(r, y_zero, lo, hi);
         for (; j + 16 <= count; j += 16)
             _mm_storeu_si128((__m128i *)(void *)(y + j),
-                             _mm512_cvtepi32_epi8(rq16(_mm512_add_epi32(_mm512_loadu_si512(acc + j), b), &r,
-                                                       y_zero, lo, hi)));
+                             _mm512_cvtepi32_epi8(tb_rq_vec_apply(_mm512_add_epi32(_mm512_loadu_si512(acc + j), b), &v)));
         if (j < count) {
             const __mmask16 k = (__mmask16)((1u << (count - j)) - 1u);
             _mm512_mask_cvtepi32_storeu_epi8(
-                y + j, k, rq16(_mm512_add_epi32(_mm512_maskz_loadu_epi32(k, acc + j), b), &r, y_zero, lo, hi));
+                y + j, k, tb_rq_vec_apply(_mm512_add_epi32(_mm512_maskz_loadu_epi32(k, acc + j), b), &v));
             j = count;
         }
     }
