@@ -1875,6 +1875,12 @@ static int32_t ref_out(int32_t acc, const int32_t *rq, int dt, int32_t yz, int32
     return v;
 }
 
+/* A random zero point of element type dt (2: uint8, else int8). */
+static int32_t rand_zero(int dt)
+{
+    return dt == 2 ? irand(0, 255) : irand(-128, 127);
+}
+
 static void rand_act(int dt, int32_t *lo, int32_t *hi)
 {
     int32_t a = dt == 2 ? 0 : -128, b = dt == 2 ? 255 : 127;
@@ -1903,7 +1909,7 @@ static void test_requantize_row(void)
         else if (id % 50 == 2) rq[0] = (int32_t)rnd(); /* any sign and size */
         else if (id % 50 == 3) rq[0] = irand(0, 3);
         else if (id % 10 == 5) rq[0] = 1 << 30, rq[1] = -irand(0, 12); /* small sums below: rounding ties */
-        yz = dt == 2 ? irand(0, 255) : irand(-128, 127);
+        yz = rand_zero(dt);
         rand_act(dt, &lo, &hi);
         for (j = 0; j < cnt; j++) {
             /* bias + acc stays an int32, reaching both ends as far as acc
@@ -2003,11 +2009,11 @@ static void test_qconv(void)
         p.x_dtype = irand(2, 3);
         p.w_dtype = irand(0, 2) ? p.x_dtype : 5 - p.x_dtype;
         p.y_dtype = irand(0, 5) == 0 ? 6 : irand(2, 3);
-        p.x_zero = p.x_dtype == 2 ? irand(0, 255) : irand(-128, 127);
-        p.w_zero = irand(0, 1) ? 0 : (p.w_dtype == 2 ? irand(0, 255) : irand(-128, 127));
+        p.x_zero = rand_zero(p.x_dtype);
+        p.w_zero = irand(0, 1) ? 0 : rand_zero(p.w_dtype);
         if (kind >= 4) /* the folded path's cases */
             p.x_dtype = p.w_dtype = 3, p.w_zero = 0, p.y_dtype = irand(2, 3), p.x_zero = irand(-128, 127);
-        p.y_zero = p.y_dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        p.y_zero = rand_zero(p.y_dtype);
         rand_act(p.y_dtype, &p.act_min, &p.act_max);
         p.per_channel = irand(0, 1);
         cig = p.c_in / p.group;
@@ -2073,7 +2079,7 @@ static void qdw_case(tb_qconv_params *p, int32_t pb, int32_t pr, int id, int fla
     p->w_out = (p->w_in + p->pad_left + pr - ew) / p->stride_w + 1;
     p->x_dtype = p->w_dtype = 3, p->y_dtype = irand(2, 3), p->folded = 1;
     p->x_zero = irand(-128, 127);
-    p->y_zero = p->y_dtype == 2 ? irand(0, 255) : irand(-128, 127);
+    p->y_zero = rand_zero(p->y_dtype);
     rand_act(p->y_dtype, &p->act_min, &p->act_max);
     if (flags & QDW_T_FULL)
         p->act_min = p->y_dtype == 2 ? 0 : -128, p->act_max = p->y_dtype == 2 ? 255 : 127;
@@ -2267,7 +2273,7 @@ static void test_qconv_gemm(void)
         p.x_dtype = p.w_dtype = 3, p.w_zero = 0, p.folded = 1;
         p.y_dtype = irand(2, 3);
         p.x_zero = extreme ? extreme8() : irand(-128, 127);
-        p.y_zero = p.y_dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        p.y_zero = rand_zero(p.y_dtype);
         rand_act(p.y_dtype, &p.act_min, &p.act_max);
         p.per_channel = irand(0, 1);
         nx = p.n * p.c_in * p.h_in * p.w_in, nw = p.c_out * kk;
@@ -2339,7 +2345,7 @@ static void test_qconv_gemm_ties(void)
         p.x_dtype = p.w_dtype = 3, p.folded = 1, p.per_channel = 1;
         p.x_zero = -128; /* B = x + 128, the folded bias is the bias */
         p.y_dtype = irand(2, 3);
-        p.y_zero = p.y_dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        p.y_zero = rand_zero(p.y_dtype);
         rand_act(p.y_dtype, &p.act_min, &p.act_max);
         for (i = 0; i < npix; i++) GX[i] = (int8_t)(npix == 256 ? i - 128 : irand(-128, 127));
         for (oc = 0; oc < p.c_out; oc++) {
@@ -2388,8 +2394,8 @@ static void test_qmatmul(void)
         p.y_dtype = irand(0, 5) == 0 ? 6 : irand(2, 3);
         /* int8 a with a_zero -128 (as quantize makes it): the unsigned-byte dot path */
         p.a_zero = p.a_dtype == 2 ? irand(0, 255) : (irand(0, 2) == 0 ? -128 : irand(-128, 127));
-        p.b_zero = irand(0, 1) ? 0 : (p.b_dtype == 2 ? irand(0, 255) : irand(-128, 127));
-        p.y_zero = p.y_dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        p.b_zero = irand(0, 1) ? 0 : rand_zero(p.b_dtype);
+        p.y_zero = rand_zero(p.y_dtype);
         rand_act(p.y_dtype, &p.act_min, &p.act_max);
         p.per_channel = irand(0, 1);
         /* a batch of 1 to 3, b broadcast over it (stride 0) sometimes */
@@ -2458,9 +2464,9 @@ static void test_qadd(void)
         to_rq(sa / twice, &p.a_mult);
         to_rq(sb / twice, &p.b_mult);
         to_rq(twice / ((1 << 20) * sy), &p.y_mult);
-        p.a_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
-        p.b_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
-        p.y_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        p.a_zero = rand_zero(p.dtype);
+        p.b_zero = rand_zero(p.dtype);
+        p.y_zero = rand_zero(p.dtype);
         rand_act(p.dtype, &p.act_min, &p.act_max);
         fill8(QX, p.count);
         fill8(QW, p.count);
@@ -2508,9 +2514,9 @@ static void test_qadd_flat(void)
         if (id % 4 == 1) /* multipliers 2^30: the rounding ties */
             p.a_mult = p.b_mult = rqy[0] = 1 << 30;
         p.y_mult = rqy[0], p.y_shift = rqy[1];
-        p.a_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
-        p.b_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
-        p.y_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        p.a_zero = rand_zero(p.dtype);
+        p.b_zero = rand_zero(p.dtype);
+        p.y_zero = rand_zero(p.dtype);
         rand_act(p.dtype, &p.act_min, &p.act_max);
         fill8(QX, p.count);
         fill8(QW, p.count);
@@ -2540,8 +2546,8 @@ static void test_qrescale_lut(void)
         p.inner = irand(1, 10);
         p.y_offset = irand(0, 5);
         p.y_inner = p.inner + p.y_offset + irand(0, 3);
-        p.x_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
-        p.y_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        p.x_zero = rand_zero(p.dtype);
+        p.y_zero = rand_zero(p.dtype);
         to_rq(M, &p.mult);
         fill8(QX, p.outer * p.inner);
         memset(QY, 0x5a, (size_t)(p.outer * p.y_inner));
@@ -2668,8 +2674,8 @@ static void test_qpool(void)
         if (p.n * p.c * p.h_in * p.w_in > MAXN / 2 || p.n * p.c * p.h_out * p.w_out > MAXN / 2) p.n = p.c = 1;
         p.count_include_pad = irand(0, 1);
         p.dtype = irand(2, 3);
-        p.x_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
-        p.y_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
+        p.x_zero = rand_zero(p.dtype);
+        p.y_zero = rand_zero(p.dtype);
         p.rq_first = global && irand(0, 1) ? p.k_h * p.k_w : 1;
         qpool_rq(&p, p.k_h * p.k_w);
         check_qpool(&p, is_max, is_max ? (global ? "qmaxpool(global)" : "qmaxpool")
@@ -2685,8 +2691,8 @@ static void test_qpool(void)
             p.h_out = p.w_out = p.stride_h = p.stride_w = p.dil_h = p.dil_w = 1;
             p.count_include_pad = id & 1;
             p.dtype = 2 + (id >> 1 & 1);
-            p.x_zero = id < 4 ? (p.dtype == 2 ? 0 : -128) : (p.dtype == 2 ? irand(0, 255) : irand(-128, 127));
-            p.y_zero = p.dtype == 2 ? irand(0, 255) : irand(-128, 127);
+            p.x_zero = id < 4 ? (p.dtype == 2 ? 0 : -128) : rand_zero(p.dtype);
+            p.y_zero = rand_zero(p.dtype);
             p.rq_first = p.k_h * p.k_w;
             qpool_rq(&p, p.rq_first);
             check_qpool(&p, id == 7, id == 7 ? "qmaxpool(global)" : "qavgpool(global)", g * 8 + id);
@@ -2722,7 +2728,7 @@ static void test_quantize(void)
         p.dtype = irand(2, 3);
         for (a = 0; a < p.axis; a++) {
             sc[a] = 0.01f + 0.1f * (float)(rnd() % 1000) / 1000.0f;
-            zi[a] = has_zero ? (p.dtype == 2 ? irand(0, 255) : irand(-128, 127)) : 0;
+            zi[a] = has_zero ? rand_zero(p.dtype) : 0;
             zp[a] = (uint8_t)zi[a];
         }
         for (i = 0; i < p.outer * p.axis * p.inner; i++) {
